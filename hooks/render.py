@@ -52,3 +52,22 @@ def render(answers: Mapping[str, Any], dest: Path, *, source: Path | str = REPO_
             **kwargs,
         )
     return dest
+
+
+def _main(argv: list[str]) -> None:
+    """``python -m hooks.render DEST [question=YAML_VALUE ...]``: render the working tree for a quick look."""
+    import tempfile
+
+    import yaml
+
+    dest, *pairs = argv
+    answers = {key: yaml.safe_load(value) for key, _, value in (pair.partition("=") for pair in pairs)}
+    with tempfile.TemporaryDirectory() as tmp:
+        render(answers, Path(dest), source=snapshot(Path(tmp) / "template"))
+    print(f"rendered {dest}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    _main(sys.argv[1:])

@@ -47,9 +47,9 @@ def secret_field_names(config: BaseModel) -> set[str]:
     return {name for name in type(config).model_fields if isinstance(getattr(config, name), SecretStr)}
 
 
-def public_fields(config: BaseModel) -> dict[str, Any]:
-    """The config as JSON-compatible data, without its secret fields."""
-    return config.model_dump(mode="json", exclude=secret_field_names(config))
+def public_fields(config: BaseModel, secrets: set[str]) -> dict[str, Any]:
+    """The config as JSON-compatible data, without the named secret fields."""
+    return config.model_dump(mode="json", exclude=secrets)
 
 
 class ComponentContract(Generic[C]):
@@ -71,11 +71,15 @@ class ComponentContract(Generic[C]):
         assert isinstance(component, self.interface)
         assert isinstance(component, ComponentBase)
 
+    def config_schema(self) -> type[BaseModel]:
+        schema: type[BaseModel] = getattr(type(self.make()), "component_config_schema")  # noqa: B009
+        return schema
+
     def test_component_metadata(self) -> None:
         cls = type(self.make())
         assert cls.component_type, "component_type must be set"
         assert cls.component_version >= 1
-        assert issubclass(cls.component_config_schema, BaseModel)
+        assert issubclass(self.config_schema(), BaseModel)
         assert cls.component_provider_override == self.provider
 
     def test_provider_path_imports(self) -> None:
@@ -87,7 +91,7 @@ class ComponentContract(Generic[C]):
     def test_every_field_is_exercised(self) -> None:
         component = self.make()
         config = component.dump_component().config
-        schema = type(component).component_config_schema
+        schema = self.config_schema()
         defaults = schema.model_construct()  # default for each field that has one
         for name, info in schema.model_fields.items():
             if info.is_required():
@@ -108,8 +112,9 @@ class ComponentContract(Generic[C]):
         assert type(reloaded) is type(component)
         original_config = component._to_config()  # pyright: ignore[reportPrivateUsage]
         reloaded_config = reloaded._to_config()  # pyright: ignore[reportPrivateUsage]
-        assert public_fields(reloaded_config) == public_fields(original_config)
-        for name in secret_field_names(original_config):
+        secrets = secret_field_names(original_config)
+        assert public_fields(reloaded_config, secrets) == public_fields(original_config, secrets)
+        for name in secrets:
             # JSON holds only the mask; using it as a key would send "**********" to a server.
             assert getattr(reloaded_config, name) is None, f"{name} reloaded from JSON must count as absent"
 
@@ -144,6 +149,7 @@ class ComponentContract(Generic[C]):
             reloaded = ComponentLoader.load_component(self.make().dump_component(), self.interface)
         except ValueError as exc:
             # Only AutoGen releases with trusted namespaces refuse, and only without the variable.
-            assert not allow_namespace and "trusted namespace" in str(exc), exc
+            if allow_namespace or "trusted namespace" not in str(exc):
+                raise
             return
         assert type(reloaded).__name__ == self.provider.rpartition(".")[2]
