@@ -1,0 +1,43 @@
+"""Fixtures shared by the template's own tests."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))  # hooks/ is the template's own code, shared with docs and benchmarks
+
+from hooks.interpreters import find_python  # noqa: E402
+from hooks.render import render, snapshot  # noqa: E402
+
+Render = Callable[[Mapping[str, Any]], Path]
+
+
+@pytest.fixture(scope="session")
+def template_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working tree's template parts as a plain directory (uncommitted edits included)."""
+    return snapshot(tmp_path_factory.mktemp("template-source"))
+
+
+@pytest.fixture
+def render_project(template_source: Path, tmp_path: Path) -> Render:
+    """Render answers (others default) into a fresh directory, exactly as ``copier copy --defaults`` would."""
+    counter = iter(range(1_000_000))
+
+    def _render(answers: Mapping[str, Any]) -> Path:
+        return render(answers, tmp_path / f"project-{next(counter)}", source=template_source)
+
+    return _render
+
+
+def python_or_skip(version: str) -> str:
+    """Interpreter for ``version``, or skip the test cleanly when this machine has none."""
+    found = find_python(version)
+    if found is None:
+        pytest.skip(f"Python {version} is not installed here")
+    return found

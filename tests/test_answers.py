@@ -1,0 +1,110 @@
+"""Layer 1: the answer schema itself (copier.yml), before anything is rendered."""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+
+import pytest
+import yaml
+
+from hooks import answers, stdlib_names
+from hooks.answers import check_answer_keys, questions
+from tests.conftest import Render
+
+
+def test_every_question_has_help_and_a_default() -> None:
+    for q in questions():
+        assert q.help.strip(), f"{q.name} has no help"
+        assert q.default is not None, f"{q.name} has no default: copier update --defaults would fail"
+
+
+def test_every_free_text_question_is_validated() -> None:
+    for q in questions():
+        if q.type == "str" and q.choices is None:
+            assert q.validator, f"{q.name} accepts any text"
+
+
+def test_copier_settings() -> None:
+    config = answers.raw_config()
+    assert config["_subdirectory"] == "template"
+    assert tuple(map(int, config["_min_copier_version"].split("."))) >= (9, 17, 2)
+    assert config["_envops"]["undefined"] == "jinja2.StrictUndefined"
+    assert config["_answers_file"] == ".copier-answers.yml"
+    assert {"copier.yml", ".git", "__pycache__", "*.py[co]"} <= set(config["_exclude"])
+
+
+def test_needs_no_trust() -> None:
+    config = answers.raw_config()
+    for key in ("_tasks", "_jinja_extensions", "_migrations", "_external_data"):
+        assert key not in config, f"{key} would make copier demand --trust"
+
+
+def test_unknown_answer_keys_are_refused() -> None:
+    with pytest.raises(ValueError, match="licence"):
+        check_answer_keys({"licence": "MIT"})
+
+
+def test_impossible_choice_values_are_refused() -> None:
+    with pytest.raises(ValueError, match="license"):
+        check_answer_keys({"license": "GPL-3.0"})
+    check_answer_keys({"license": "MIT", "components": ["tool"], "docs": False})
+
+
+def test_answer_space_covers_every_enumerable_question() -> None:
+    space = list(answers.answer_space())
+    enumerable = [q for q in questions() if q.enumerable]
+    expected = 1
+    for q in enumerable:
+        expected *= len(q.values)
+        assert {repr(combo[q.name]) for combo in space} == {repr(v) for v in q.values}
+    assert len(space) == expected
+
+
+def test_stdlib_name_list_is_current() -> None:
+    """The committed list must know every module of the interpreter running the tests."""
+    committed = (stdlib_names.TARGET).read_text(encoding="utf-8")
+    assert committed == stdlib_names.render(), "run: uv run python -m hooks.stdlib_names"
+    listed = set(re.findall(r"'([A-Za-z0-9_]+)'", committed))
+    missing = {n for n in sys.stdlib_module_names if not n.startswith("_")} - listed
+    assert not missing
+    assert set(keyword.kwlist) <= listed
+
+
+@pytest.mark.parametrize(
+    ("project_name", "expected"),
+    [
+        (
+            "My Cool Tool",
+            {
+                "distribution_name": "autogen-my-cool-tool",
+                "package_name": "autogen_my_cool_tool",
+                "model_client_class": "MyCoolToolChatCompletionClient",
+                "code_executor_class": "MyCoolToolCodeExecutor",
+                "tool_class": "MyCoolToolSearchTool",
+                "tool_name": "my_cool_tool_search",
+            },
+        ),
+        (
+            "AutoGen Weather",
+            {
+                "distribution_name": "autogen-weather",
+                "package_name": "autogen_weather",
+                "tool_class": "WeatherSearchTool",
+                "tool_name": "weather_search",
+            },
+        ),
+        (
+            "3D Printer Bridge",
+            {"distribution_name": "autogen-3d-printer-bridge", "model_client_class": "Ext3DPrinterBridgeChatCompletionClient"},
+        ),
+    ],
+)
+def test_defaults_derive_from_the_project_name(
+    render_project: Render, project_name: str, expected: dict[str, str]
+) -> None:
+    project = render_project({"project_name": project_name})
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    for name, value in expected.items():
+        assert recorded[name] == value, name
