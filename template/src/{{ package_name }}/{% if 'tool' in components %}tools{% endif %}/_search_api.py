@@ -61,7 +61,7 @@ def _server_message(response: httpx.Response) -> str:
         for key in ("error", "message"):
             value = fields.get(key)
             if isinstance(value, dict):
-                value = cast("dict[str, object]", value).get("message", value)
+                value = cast("dict[str, object]", value).get("message")
             if value:
                 return str(value)[:300]
     return response.text.strip()[:300] or response.reason_phrase
