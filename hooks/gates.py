@@ -136,3 +136,11 @@ def run_gates(project: Path, python: str, package_name: str, *, mypy_cache: Path
             if installed:
                 _run(run, "import in bare env", ["python", "-c", imports], cwd=project, venv=bare)
     return run
+
+
+def run_package_tests(project: Path, python: str) -> GateRun:
+    """Install a project with ``uv sync`` and run its own test suite (what a user does after an update)."""
+    run = GateRun(project)
+    if _run(run, "install (uv sync)", [uv(), "sync", "--python", python, "--quiet"], cwd=project):
+        _run(run, "pytest", ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, venv=project / ".venv")
+    return run
