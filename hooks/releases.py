@@ -2,9 +2,8 @@
 
 A release is a PEP 440 tag ``vX.Y.Z`` on this repository. ``copier copy`` without ``--vcs-ref`` renders the
 newest one; ``copier update`` moves a project between them. The lifecycle tests copy a project at each
-earlier release and update it to the working tree, so ``earlier_versions()`` must never come back empty:
-without tags it falls back to the last commit before HEAD that changed the template, and without history
-(a shallow clone) to an older state built from the working tree.
+earlier release and update it to the working tree, so ``earlier_versions()`` never comes back empty:
+without tags (none cut yet, or a clone that did not fetch them) it builds an older state itself.
 """
 
 from __future__ import annotations
@@ -83,18 +82,13 @@ def _age(template: Path) -> None:
 
 
 def earlier_versions() -> list[Version]:
-    """Every release tag; without any, the newest earlier commit that changed the template; else a derived one."""
+    """Every release tag, oldest first; without any (no release yet, or a clone without tags), a derived one.
+
+    The derived state is deterministic (``_age``), so the update path is always exercised, never skipped.
+    """
     tags = release_tags()
     if tags:
         return [Version(tag, tag, tag) for tag in tags]
-    try:
-        head_tree = git("rev-parse", "HEAD", cwd=REPO_ROOT).strip()
-        commits = git("log", "--format=%H", "-n", "2", "HEAD", "--", *TEMPLATE_PARTS, cwd=REPO_ROOT).split()
-    except RuntimeError:
-        commits, head_tree = [], ""
-    older = [c for c in commits if c != head_tree]
-    if older:
-        return [Version(f"commit-{older[0][:8]}", older[0])]
     return [Version("derived-older-state", None)]
 
 
