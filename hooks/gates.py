@@ -52,7 +52,8 @@ def uv() -> str:
     return found
 
 
-def _env(venv: Path | None) -> dict[str, str]:
+def tool_env(venv: Path | None) -> dict[str, str]:
+    """Environment for a tool run: no leaked virtualenv or provider allow-list, ``venv`` first on PATH."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_PROJECT", "PYTHONPATH"))}
     env["UV_PYTHON_DOWNLOADS"] = "never"
     env.pop("AUTOGEN_ALLOWED_PROVIDER_NAMESPACES", None)  # the package's own tests must set it themselves
@@ -66,7 +67,7 @@ def _run(run: GateRun, name: str, argv: Sequence[str], *, cwd: Path, venv: Path 
     started = time.perf_counter()
     try:
         proc = subprocess.run(
-            list(argv), cwd=cwd, env=_env(venv), capture_output=True, text=True, timeout=GATE_TIMEOUT, check=False
+            list(argv), cwd=cwd, env=tool_env(venv), capture_output=True, text=True, timeout=GATE_TIMEOUT, check=False
         )
         ok, output = proc.returncode == 0, proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as exc:
