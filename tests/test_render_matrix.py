@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,9 @@ def test_render(render_project: Render, answers: dict[str, Any]) -> None:
     # Metadata agrees with the answers.
     pyproject = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert pyproject["requires-python"] == f">={answers['python_min']}"
+    versions = [c.rsplit(" ", 1)[1] for c in pyproject["classifiers"] if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
+    assert versions[0] == answers["python_min"], "classifiers start at python_min"
+    assert versions == [f"3.{minor}" for minor in range(int(versions[0][2:]), 14)], "one classifier per supported Python"
     expected_license = "LicenseRef-Proprietary" if answers["license"] == "Proprietary" else answers["license"]
     assert pyproject["license"] == expected_license
     assert LICENSE_FIRST_LINES[answers["license"]] in (project / "LICENSE").read_text(encoding="utf-8")
@@ -71,3 +75,69 @@ def test_render(render_project: Render, answers: dict[str, Any]) -> None:
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     for name, value in answers.items():
         assert recorded[name] == value, f"{name} not recorded as given"
+
+
+TRICKY_TEXT = 'Tom\'s "quoted" \\ back\\slash {{ not_jinja }} {% raw %} ünïcødé — 漢字 <b>&amp;'
+
+
+def test_free_text_comes_out_intact(render_project: Render) -> None:
+    answers = {"project_name": TRICKY_TEXT, "description": TRICKY_TEXT, "author_name": TRICKY_TEXT, "docs": True}
+    project = render_project(answers)
+    metadata = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert metadata["description"] == TRICKY_TEXT
+    assert metadata["authors"][0]["name"] == TRICKY_TEXT
+    assert metadata["name"] == "autogen-tom-s-quoted-back-slash-not-jinja-raw-n-c-d-b-amp"
+    mkdocs = yaml.safe_load((project / "mkdocs.yml").read_text(encoding="utf-8"))
+    assert mkdocs["site_name"] == TRICKY_TEXT
+    assert mkdocs["site_description"] == TRICKY_TEXT
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith(f"# {TRICKY_TEXT}\n\n{TRICKY_TEXT}\n")
+    assert TRICKY_TEXT in (project / "LICENSE").read_text(encoding="utf-8")
+    for path in (project / "src").rglob("*.py"):
+        ast.parse(path.read_text(encoding="utf-8"))  # free text never breaks generated code
+
+
+# Where each import of generated code must come from: the standard library, or a declared dependency.
+IMPORT_TO_DISTRIBUTION = {
+    "autogen_core": "autogen-core",
+    "autogen_agentchat": "autogen-agentchat",
+    "autogen_ext": "autogen-ext",
+    "pydantic": "pydantic",
+    "typing_extensions": "typing-extensions",
+    "httpx": "httpx",
+    "pytest": "pytest",
+    "pytest_asyncio": "pytest-asyncio",
+}
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+@pytest.mark.parametrize("components", [["model_client"], ["code_executor"], ["tool"], ["model_client", "code_executor", "tool"]])
+def test_every_import_is_declared(render_project: Render, components: list[str]) -> None:
+    project = render_project({"components": components})
+    pyproject = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    runtime = _names(pyproject["project"]["dependencies"])
+    dev = runtime | _names(pyproject["dependency-groups"]["dev"])
+    local = {"autogen_example", "tests"}
+    stdlib = set(sys.stdlib_module_names)
+    for folder, declared in (("src", runtime), ("tests", dev), ("examples", dev)):
+        for path in (project / folder).rglob("*.py"):
+            for module in _top_level_imports(path) - stdlib - local:
+                assert module in IMPORT_TO_DISTRIBUTION, f"{path.relative_to(project)} imports unknown {module}"
+                assert IMPORT_TO_DISTRIBUTION[module] in declared, (
+                    f"{path.relative_to(project)} imports {module}, but {IMPORT_TO_DISTRIBUTION[module]} is not declared"
+                )
+    uses_httpx = any("httpx" in _top_level_imports(p) for p in (project / "src").rglob("*.py"))
+    assert ("httpx" in runtime) == uses_httpx, "httpx is declared exactly when the package uses it"
