@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from hooks.gates import _env, uv
+from hooks.gates import tool_env, uv
 from tests.conftest import REPO_ROOT, Render, python_or_skip
 
 
@@ -37,12 +37,12 @@ def test_generated_docs_build_strictly(render_project: Render, answers: dict[str
     project = render_project({**answers, "docs": True})
     python = python_or_skip("3.11")
     sync = [uv(), "sync", "--quiet", "--python", python, "--only-group", "docs", "--no-install-project"]
-    subprocess.run(sync, cwd=project, env=_env(None), check=True, capture_output=True)
+    subprocess.run(sync, cwd=project, env=tool_env(None), check=True, capture_output=True)
     venv = project / ".venv"
     proc = subprocess.run(
         [str(venv / "bin" / "mkdocs"), "build", "--strict"],
         cwd=project,
-        env=_env(venv),
+        env=tool_env(venv),
         capture_output=True,
         text=True,
         check=False,

@@ -1,0 +1,371 @@
+"""The generated GitHub workflows, and this repository's own, are valid, hardened and consistent.
+
+Checked for two renders (the default answers; ``python_min=3.12`` without docs) and for this repository's
+``.github/workflows``:
+
+- schema: check-jsonschema's vendored GitHub workflow and Dependabot schemas (offline, nothing downloaded);
+- security: ``zizmor --offline`` reports nothing at medium severity or higher;
+- invariants: the test matrix, ``requires-python`` and the classifiers agree with ``python_versions``; every
+  action is pinned to a commit SHA with a ``# vX.Y.Z`` comment, and the pins are includes/actions.jinja's;
+  least-privilege permissions; release.yml publishes by trusted publishing only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+import yaml
+
+from hooks.answers import raw_config
+from hooks.render import render
+from tests.conftest import REPO_ROOT
+from tests.toml import toml
+
+RENDERS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "py3.12-no-docs": {"python_min": "3.12", "docs": False},
+}
+TARGETS = [*RENDERS, "repository"]
+PYTHONS: list[str] = list(raw_config()["python_min"]["choices"])
+NEWEST = PYTHONS[-1]
+PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<value>.*?)\s*$")
+
+
+# ---- helpers -------------------------------------------------------------------------------------------
+
+
+def _tool(name: str) -> str:
+    """An executable of this environment's dev group (beside the interpreter, else on PATH for `uv run --with`)."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: it is in the dev dependency group (uv sync)")
+    return found
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GH_TOKEN", "GITHUB_TOKEN", "ZIZMOR_GITHUB_TOKEN")}
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=env)
+
+
+def _pins() -> dict[str, str]:
+    """The pins defined in includes/actions.jinja, by variable name."""
+    source = (REPO_ROOT / "includes" / "actions.jinja").read_text(encoding="utf-8")
+    module = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source).module
+    return {name: value for name, value in vars(module).items() if name.isupper()}
+
+
+def _workflows(root: Path) -> list[Path]:
+    return sorted((root / ".github" / "workflows").glob("*.y*ml"))
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), path
+    if True in data:  # YAML 1.1 reads the key `on` as a boolean
+        data["on"] = data.pop(True)
+    return data
+
+
+def _steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for job_id, job in workflow["jobs"].items():
+        for step in job.get("steps", []):
+            yield job_id, step
+
+
+def _job_text(job: dict[str, Any]) -> str:
+    return "\n".join(str(step.get("run", "")) for step in job.get("steps", []))
+
+
+def _setup_uv_python(job: dict[str, Any]) -> Any:
+    (step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("astral-sh/setup-uv@")]
+    return (step.get("with") or {}).get("python-version")
+
+
+def _python_versions(answers: dict[str, Any]) -> list[str]:
+    python_min = answers.get("python_min", raw_config()["python_min"]["default"])
+    return PYTHONS[PYTHONS.index(python_min) :]
+
+
+# ---- fixtures ------------------------------------------------------------------------------------------
+
+
+class _Renders(dict[str, Path]):
+    """RENDERS[name] rendered on first use, then reused."""
+
+    def __init__(self, template_source: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+        super().__init__()
+        self._source, self._tmp = template_source, tmp_path_factory
+
+    def __missing__(self, name: str) -> Path:
+        self[name] = render(RENDERS[name], self._tmp.mktemp(name), source=self._source)
+        return self[name]
+
+
+@pytest.fixture(scope="module")
+def rendered(template_source: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each of RENDERS rendered once per module (and xdist worker), as render_project renders: no trust."""
+    return _Renders(template_source, tmp_path_factory)
+
+
+def _root(target: str, rendered: dict[str, Path]) -> Path:
+    return REPO_ROOT if target == "repository" else rendered[target]
+
+
+# ---- schema and security -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_workflows_match_the_github_schemas(target: str, rendered: dict[str, Path]) -> None:
+    root = _root(target, rendered)
+    workflows = _workflows(root)
+    assert workflows, f"no workflows in {root}/.github/workflows"
+    checks = [
+        ("vendor.github-workflows", workflows),
+        ("custom.github-workflows-require-timeout", workflows),
+    ]
+    dependabot = root / ".github" / "dependabot.yml"
+    if target != "repository":
+        assert dependabot.is_file()
+    if dependabot.is_file():
+        checks.append(("vendor.dependabot", [dependabot]))
+    for schema, files in checks:
+        proc = _run([_tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)])
+        assert proc.returncode == 0, f"{schema}:\n{proc.stdout}{proc.stderr}"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_zizmor_finds_nothing_at_medium_or_higher(target: str, rendered: dict[str, Path]) -> None:
+    root = _root(target, rendered)
+    inputs = [root / ".github"] if target == "repository" else [root]
+    argv = [_tool("zizmor"), "--offline", "--strict-collection", "--no-progress", "--color=never"]
+    proc = _run([*argv, "--min-severity", "medium", *map(str, inputs)])
+    assert proc.returncode == 0, f"zizmor findings:\n{proc.stdout}\n{proc.stderr}"
+    # It audited every workflow (an input it did not collect would pass vacuously).
+    for workflow in _workflows(root):
+        assert workflow.name in proc.stderr, f"zizmor did not audit {workflow.name}:\n{proc.stderr}"
+
+
+# ---- pins ----------------------------------------------------------------------------------------------
+
+
+def test_pins_are_full_commit_shas_with_a_version_comment() -> None:
+    pins = _pins()
+    assert {"CHECKOUT", "SETUP_UV", "UPLOAD_ARTIFACT", "DOWNLOAD_ARTIFACT", "ATTEST_BUILD_PROVENANCE"} <= set(pins)
+    assert "PYPI_PUBLISH" in pins
+    for name, pin in pins.items():
+        assert PIN.match(pin), f"{name} = {pin!r} is not 'owner/action@<40 hex> # vX.Y.Z'"
+    actions = [pin.split("@")[0] for pin in pins.values()]
+    assert len(actions) == len(set(actions)), "one pin per action"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_action_is_pinned_from_includes(target: str, rendered: dict[str, Path]) -> None:
+    pins = set(_pins().values())
+    for path in _workflows(_root(target, rendered)):
+        lines = [m["value"] for m in map(USES_LINE.match, path.read_text(encoding="utf-8").splitlines()) if m]
+        parsed = [step["uses"] for _, step in _steps(_load(path)) if "uses" in step]
+        assert len(lines) == len(parsed), f"{path.name}: a `uses:` that is not one step per line"
+        for value in lines:
+            assert PIN.match(value), f"{path.name}: {value!r} is not pinned to a SHA with a # vX.Y.Z comment"
+            assert value in pins, f"{path.name}: {value!r} differs from includes/actions.jinja"
+
+
+# ---- hardening shared by every workflow ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_least_privilege_and_hygiene(target: str, rendered: dict[str, Path]) -> None:
+    for path in _workflows(_root(target, rendered)):
+        workflow = _load(path)
+        assert workflow.get("permissions") == {}, f"{path.name}: top-level permissions must be {{}}"
+        assert "concurrency" in workflow, f"{path.name}: no concurrency group"
+        text = path.read_text(encoding="utf-8")
+        assert "secrets." not in text, f"{path.name} references a secret"
+        assert "pull_request_target" not in text and "workflow_run" not in text
+        for job_id, job in workflow["jobs"].items():
+            assert isinstance(job.get("timeout-minutes"), int), f"{path.name}:{job_id} has no timeout"
+            assert "permissions" in job, f"{path.name}:{job_id} relies on default permissions"
+        for job_id, step in _steps(workflow):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False, f"{path.name}:{job_id}"
+
+
+# ---- the generated CI ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(RENDERS))
+def test_ci_agrees_with_the_answers(name: str, rendered: dict[str, Path]) -> None:
+    answers, project = RENDERS[name], rendered[name]
+    versions = _python_versions(answers)
+    python_min = versions[0]
+    ci = _load(project / ".github" / "workflows" / "ci.yml")
+    jobs = ci["jobs"]
+
+    assert set(ci["on"]) == {"push", "pull_request", "workflow_dispatch"}
+    assert ci["on"]["push"] == {"branches": ["main"]}
+    assert ci["concurrency"]["cancel-in-progress"] is True
+    for job_id, job in jobs.items():
+        assert job["permissions"] == {"contents": "read"}, job_id
+
+    # One Linux job per supported Python, plus the newest on Windows and macOS.
+    matrix = jobs["test"]["strategy"]["matrix"]
+    assert matrix["os"] == ["ubuntu-latest"]
+    assert matrix["python-version"] == versions
+    assert {(i["os"], i["python-version"]) for i in matrix["include"]} == {
+        ("windows-latest", NEWEST),
+        ("macos-latest", NEWEST),
+    }
+    assert "uv run pytest" in _job_text(jobs["test"])
+
+    # pyproject.toml says the same.
+    project_table = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project_table["requires-python"] == f">={python_min}"
+    prefix = "Programming Language :: Python :: "
+    classified = [c[len(prefix) :] for c in project_table["classifiers"] if re.fullmatch(r"3\.\d+", c[len(prefix) :])]
+    assert classified == versions
+
+    assert "uv run ruff check" in _job_text(jobs["lint"])
+    assert "uv run ruff format --check" in _job_text(jobs["lint"])
+    assert "uv run mypy" in _job_text(jobs["typecheck"])
+    assert "uv run pyright" in _job_text(jobs["typecheck"])
+
+    # The lowest direct dependencies, on python_min, with autogen-core at its declared lower bound.
+    lowest = _job_text(jobs["lowest"])
+    assert "--resolution lowest-direct" in lowest
+    assert "pytest" in lowest
+    assert _setup_uv_python(jobs["lowest"]) == python_min
+    (core,) = [d for d in project_table["dependencies"] if d.startswith("autogen-core")]
+    floor = re.search(r">=([\w.]+)", core)
+    assert floor and f"v == '{floor[1]}'" in lowest, "the lowest job must check autogen-core's declared floor"
+
+    build = _job_text(jobs["build"])
+    assert "uv build" in build
+    assert "uvx twine check --strict dist/*" in build
+    package = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8")).get(
+        "package_name", "autogen_example"
+    )
+    assert f'"{package}/py.typed"' in build
+    assert ".dist-info/licenses/LICENSE" in build
+    assert "tests/" in build
+
+    docs = answers.get("docs", True)
+    assert ("docs" in jobs) == docs
+    if docs:
+        assert "uv run --group docs mkdocs build --strict" in _job_text(jobs["docs"])
+
+
+@pytest.mark.parametrize("name", list(RENDERS))
+def test_release_uses_trusted_publishing_only(name: str, rendered: dict[str, Path]) -> None:
+    project = rendered[name]
+    path = project / ".github" / "workflows" / "release.yml"
+    text = path.read_text(encoding="utf-8")
+    assert "secrets." not in text
+    assert "password:" not in text
+    assert "api-token" not in text.lower() and "PYPI_TOKEN" not in text
+
+    release = _load(path)
+    assert release["on"] == {"release": {"types": ["published"]}}
+    assert release["concurrency"]["cancel-in-progress"] is False
+    pins = _pins()
+    build, publish = release["jobs"]["build"], release["jobs"]["publish"]
+
+    assert build["permissions"] == {"contents": "read", "id-token": "write", "attestations": "write"}
+    build_uses = [step.get("uses") for step in build["steps"]]
+    assert pins["ATTEST_BUILD_PROVENANCE"].split(" #")[0] in build_uses
+    assert pins["UPLOAD_ARTIFACT"].split(" #")[0] in build_uses
+    assert "uv build" in _job_text(build)
+    assert "uvx twine check --strict dist/*" in _job_text(build)
+    (setup_uv,) = [s for s in build["steps"] if str(s.get("uses", "")).startswith("astral-sh/setup-uv@")]
+    assert setup_uv["with"]["enable-cache"] is False, "a release must not restore a cache"
+
+    distribution = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]["name"]
+    assert publish["needs"] == "build"
+    assert publish["environment"] == {"name": "pypi", "url": f"https://pypi.org/p/{distribution}"}
+    assert publish["permissions"] == {"id-token": "write"}
+    publish_steps = {step["uses"].split("@")[0]: step for step in publish["steps"]}
+    assert set(publish_steps) == {"actions/download-artifact", "pypa/gh-action-pypi-publish"}
+    assert not (publish_steps["pypa/gh-action-pypi-publish"].get("with") or {}), "trusted publishing needs no input"
+    # Only the two release jobs hold an OIDC token, and only the build job can write attestations.
+    for job_id, job in release["jobs"].items():
+        if job_id not in ("build", "publish"):
+            assert "id-token" not in job["permissions"] and "attestations" not in job["permissions"]
+
+
+@pytest.mark.parametrize("name", list(RENDERS))
+def test_dependabot_and_pre_commit(name: str, rendered: dict[str, Path]) -> None:
+    project = rendered[name]
+    dependabot = yaml.safe_load((project / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    assert dependabot["version"] == 2
+    updates = {u["package-ecosystem"]: u for u in dependabot["updates"]}
+    assert set(updates) == {"github-actions", "uv"}
+    for update in updates.values():
+        assert update["directory"] == "/"
+        assert update["schedule"]["interval"] == "weekly"
+        assert update["groups"], "updates are grouped"
+
+    config = yaml.safe_load((project / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    repos = {repo["repo"]: repo for repo in config["repos"]}
+    expected = {
+        "https://github.com/astral-sh/ruff-pre-commit": {"ruff-check", "ruff-format"},
+        "https://github.com/pre-commit/pre-commit-hooks": {
+            "trailing-whitespace",
+            "end-of-file-fixer",
+            "check-yaml",
+            "check-toml",
+            "check-merge-conflict",
+            "check-added-large-files",
+        },
+        "https://github.com/abravalheri/validate-pyproject": {"validate-pyproject"},
+    }
+    assert set(repos) == set(expected)
+    for url, hooks in expected.items():
+        assert re.fullmatch(r"v\d+(\.\d+)+", str(repos[url]["rev"])), f"{url}: rev must be a release tag"
+        assert {hook["id"] for hook in repos[url]["hooks"]} == hooks
+
+
+def test_no_ci_means_no_github_directory(template_source: Path, tmp_path: Path) -> None:
+    project = render({"ci": "none"}, tmp_path / "no-ci", source=template_source)
+    assert not (project / ".github").exists()
+    assert (project / ".pre-commit-config.yaml").is_file(), "pre-commit does not depend on the CI choice"
+
+
+# ---- this repository's own CI --------------------------------------------------------------------------
+
+
+def test_repository_ci_fans_the_matrix_out() -> None:
+    ci = _load(REPO_ROOT / ".github" / "workflows" / "ci.yml")
+    assert {"push", "pull_request", "schedule", "workflow_dispatch"} <= set(ci["on"])
+    assert ci["on"]["push"] == {"branches": ["main"]}
+    lane = ci["env"]["MATRIX_LANE"]
+    assert "pull_request" in lane and "'fast'" in lane and "'full'" in lane, "fast lane on PRs, full otherwise"
+    jobs = ci["jobs"]
+    for job_id, job in jobs.items():
+        assert job["permissions"] == {"contents": "read"}, job_id
+
+    test = jobs["test"]
+    matrix = test["strategy"]["matrix"]
+    assert matrix["python"] == PYTHONS
+    slices = matrix["slice"]
+    assert slices == list(range(1, len(slices) + 1)) and len(slices) > 1
+    assert test["env"]["MATRIX_SLICE"] == f"${{{{ matrix.slice }}}}/{len(slices)}"
+
+    min_copier = raw_config()["_min_copier_version"]
+    runs = {job_id: _job_text(job) for job_id, job in jobs.items()}
+    assert any(f"--with copier=={min_copier} pytest -n auto" in text for text in runs.values()), (
+        f"no job runs the suite with the minimum copier {min_copier}"
+    )
+    assert sum("pytest -n auto" in text for text in runs.values()) >= 3, "matrix, oldest and newest copier"
+    assert any("mkdocs build --strict" in text for text in runs.values())
