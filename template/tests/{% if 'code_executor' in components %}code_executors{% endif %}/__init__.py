@@ -1,0 +1,1 @@
+"""Tests of the code executor: contract, hostile code, behaviour and agent-level use."""
