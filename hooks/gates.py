@@ -2,7 +2,7 @@
 
 ``run_gates()`` installs the package fresh from its own metadata (``uv sync``: a new virtual environment
 resolved from ``pyproject.toml``), then runs ruff, mypy, pyright, pytest, ``uv build``, ``twine check
---strict``, checks the wheel's contents, and installs the wheel alone into a bare environment to import
+--strict``, runs the offline example, checks the wheel's contents, and installs the wheel alone into a bare environment to import
 every public module: that last step proves the runtime dependencies are declared, since nothing from the
 dev group can mask a missing one there.
 
@@ -63,13 +63,26 @@ def tool_env(venv: Path | None) -> dict[str, str]:
     return env
 
 
-def _run(run: GateRun, name: str, argv: Sequence[str], *, cwd: Path, venv: Path | None = None) -> bool:
+def _run(
+    run: GateRun,
+    name: str,
+    argv: Sequence[str],
+    *,
+    cwd: Path,
+    venv: Path | None = None,
+    expect: Sequence[str] = (),
+) -> bool:
+    """Run one gate; it passes on exit 0 with every ``expect`` text in its output."""
     started = time.perf_counter()
     try:
         proc = subprocess.run(
             list(argv), cwd=cwd, env=tool_env(venv), capture_output=True, text=True, timeout=GATE_TIMEOUT, check=False
         )
-        ok, output = proc.returncode == 0, proc.stdout + proc.stderr
+        output = proc.stdout + proc.stderr
+        missing = [text for text in expect if text not in output]
+        ok = proc.returncode == 0 and not missing
+        if missing:
+            output += f"\nexpected in the output but missing: {missing}"
     except subprocess.TimeoutExpired as exc:
         ok, output = False, f"timed out after {GATE_TIMEOUT}s: {exc}"
     run.gates.append(Gate(name, time.perf_counter() - started, ok, f"$ {' '.join(argv)}\n{output}"))
@@ -120,6 +133,9 @@ def run_gates(project: Path, python: str, package_name: str, *, mypy_cache: Path
     _run(run, "mypy --strict", mypy, cwd=project, venv=venv)
     _run(run, "pyright strict", ["pyright"], cwd=project, venv=venv)
     _run(run, "pytest", ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, venv=venv)
+    example = project / "examples" / "quickstart.py"
+    if example.exists():  # offline: scripted model and loopback servers; the conversation must complete
+        _run(run, "example", ["python", str(example)], cwd=project, venv=venv, expect=["Happy building!"])
 
     dist = project / "dist"
     if _run(run, "uv build", [uv(), "build", "--quiet", "--out-dir", str(dist)], cwd=project):
