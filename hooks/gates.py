@@ -71,8 +71,9 @@ def _run(
     cwd: Path,
     venv: Path | None = None,
     expect: Sequence[str] = (),
+    refuse: Sequence[str] = (),
 ) -> bool:
-    """Run one gate; it passes on exit 0 with every ``expect`` text in its output."""
+    """Run one gate; it passes on exit 0 with every ``expect`` and no ``refuse`` text in its output."""
     started = time.perf_counter()
     try:
         proc = subprocess.run(
@@ -80,9 +81,10 @@ def _run(
         )
         output = proc.stdout + proc.stderr
         missing = [text for text in expect if text not in output]
-        ok = proc.returncode == 0 and not missing
-        if missing:
-            output += f"\nexpected in the output but missing: {missing}"
+        unwanted = [text for text in refuse if text in output]
+        ok = proc.returncode == 0 and not missing and not unwanted
+        if missing or unwanted:
+            output += f"\nexpected but missing: {missing}; present but refused: {unwanted}"
     except subprocess.TimeoutExpired as exc:
         ok, output = False, f"timed out after {GATE_TIMEOUT}s: {exc}"
     run.gates.append(Gate(name, time.perf_counter() - started, ok, f"$ {' '.join(argv)}\n{output}"))
@@ -135,7 +137,15 @@ def run_gates(project: Path, python: str, package_name: str, *, mypy_cache: Path
     _run(run, "pytest", ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, venv=venv)
     example = project / "examples" / "quickstart.py"
     if example.exists():  # offline: scripted model and loopback servers; the conversation must complete
-        _run(run, "example", ["python", str(example)], cwd=project, venv=venv, expect=["Happy building!"])
+        _run(
+            run,
+            "example",
+            ["python", str(example)],
+            cwd=project,
+            venv=venv,
+            expect=["Happy building!"],
+            refuse=["is_error=True", "Traceback"],
+        )
 
     dist = project / "dist"
     if _run(run, "uv build", [uv(), "build", "--quiet", "--out-dir", str(dist)], cwd=project):
