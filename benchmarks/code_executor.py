@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hooks.interpreters import find_python  # noqa: E402
-from hooks.render import render, snapshot  # noqa: E402
+from hooks.interpreters import find_python
+from hooks.render import render, snapshot
 
 ANSWERS = {
     "project_name": "Bench Executor",
@@ -40,7 +40,7 @@ ANSWERS = {
 
 # Runs inside the venv: both executors, same loop, same blocks.
 MEASURE = textwrap.dedent(
-    '''
+    """
     import asyncio, json, statistics, sys, tempfile, time, warnings
     from pathlib import Path
 
@@ -101,7 +101,7 @@ MEASURE = textwrap.dedent(
 
 
     asyncio.run(main())
-    '''
+    """
 )
 
 

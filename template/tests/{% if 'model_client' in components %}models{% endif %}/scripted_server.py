@@ -36,12 +36,15 @@ from typing import Any
 
 from typing_extensions import Self
 
-from tests.loopback import LoopbackServer, Request, Responder
+from tests.loopback import ClientDisconnected, LoopbackServer, Request, Responder
 
 CHAT_COMPLETIONS_PATH = "/v1/chat/completions"
 DEFAULT_FINISH = "<default>"
 """``finish_reason`` placeholder: ``"tool_calls"`` for a reply with tool calls, else ``"stop"``."""
 HEARTBEAT_INTERVAL = 0.05
+MAX_PAUSE = 10.0
+"""A pause that nothing resumes ends after this many seconds by dropping the connection, so a broken client
+under test fails instead of hanging."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,9 @@ class RawReply:
     body: bytes
     status: int = 200
     content_type: str = "application/json"
+    hold_open: bool = False
+    """Send the body as a chunked stream, then keep the response open (with keep-alives) until the client
+    leaves: shows whether a client that rejects the body also closes the connection."""
 
 
 @dataclass
@@ -195,7 +201,13 @@ class ScriptedServer:
             body = {"error": {"message": step.message, "type": "scripted_error", "code": step.status}}
             await respond.json(step.status, body, headers=step.headers)
         elif isinstance(step, RawReply):
-            await respond.send(step.status, step.body, content_type=step.content_type)
+            if not step.hold_open:
+                await respond.send(step.status, step.body, content_type=step.content_type)
+                return
+            await respond.start_stream(step.status, content_type=step.content_type)
+            await respond.write(step.body)
+            keepalive = b": keep-alive\n\n" if step.content_type == "text/event-stream" else b" "
+            await self._pause(Reply(), respond, keepalive)
         else:
             body = request.json()
             if step.delay:
@@ -206,7 +218,11 @@ class ScriptedServer:
                 await self._complete(step, body, respond)
 
     async def _pause(self, reply: Reply, respond: Responder, keepalive: bytes) -> None:
+        deadline = time.monotonic() + MAX_PAUSE
         while reply.resume is None or not reply.resume.is_set():
+            if time.monotonic() > deadline:
+                await respond.drop()
+                raise ClientDisconnected("pause limit reached")
             if reply.heartbeat:
                 await respond.write(keepalive)  # raises ClientDisconnected once the client has gone
             await asyncio.sleep(HEARTBEAT_INTERVAL)

@@ -71,16 +71,29 @@ class LocalProcessLauncher:
         protocol = _BlockProtocol(loop, output)
         # A protocol instead of asyncio.subprocess.Process: its process_exited() fires when the main process
         # ends, while Process.wait() (Python 3.12+) also waits for the pipes, which a leftover child holds open.
-        transport, _ = await loop.subprocess_exec(
-            lambda: protocol,
-            *request.argv,
-            stdin=subprocess.DEVNULL,  # reading input sees EOF instead of hanging
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,  # one pipe keeps stdout and stderr in the order they were written
-            cwd=request.cwd,
-            env=dict(request.env),
-            **_SPAWN_OPTIONS,
+        spawn = asyncio.ensure_future(
+            loop.subprocess_exec(
+                lambda: protocol,
+                *request.argv,
+                stdin=subprocess.DEVNULL,  # reading input sees EOF instead of hanging
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,  # one pipe keeps stdout and stderr in the order they were written
+                cwd=request.cwd,
+                env=dict(request.env),
+                **_SPAWN_OPTIONS,
+            )
         )
+        try:
+            transport, _ = await asyncio.shield(spawn)
+        except asyncio.CancelledError:
+            # Cancelled while asyncio was still connecting the pipes. The block is already running (and may be
+            # forking), and asyncio would kill only its main process: let the spawn finish, kill the group.
+            with contextlib.suppress(Exception):
+                transport, _ = await asyncio.shield(spawn)
+                await _kill_tree(transport.get_pid())
+                await _wait(protocol.exited, REAP_SECONDS)
+                transport.close()
+            raise
         pid = transport.get_pid()
         try:
             exited = await _wait(protocol.exited, request.timeout)

@@ -84,6 +84,42 @@ def backoff_seconds(attempt: int) -> float:
     return min(MAX_BACKOFF, INITIAL_BACKOFF * 2.0**attempt) * (0.75 + random.random() / 4)
 
 
+class SSEDecoder:
+    """Splits a server-sent-event byte stream into the ``data`` of each event.
+
+    A minimal decoder for https://html.spec.whatwg.org/multipage/server-sent-events.html: an event ends at a
+    blank line, multi-line data is joined with newlines, comments and other fields are ignored. Bytes arrive
+    in arbitrary pieces; a partial line waits for the next piece.
+    """
+
+    __slots__ = ("_buffer", "_data")
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._data: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """Take the next bytes; return the events they complete."""
+        *lines, self._buffer = (self._buffer + chunk).split(b"\n")
+        events: list[str] = []
+        data = self._data
+        for line in lines:
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if not line:
+                if data:
+                    events.append(b"\n".join(data).decode())
+                    data = self._data = []
+            elif line.startswith(b"data:"):
+                value = line[5:]
+                data.append(value[1:] if value.startswith(b" ") else value)
+        return events
+
+    def flush(self) -> list[str]:
+        """At the end of the body: a server may omit the blank line after its last event."""
+        return self.feed(b"\n\n") if self._buffer or self._data else []
+
+
 class HTTPTransport:
     """Sends JSON requests to one kind of server, with pooling, retries and streaming.
 
@@ -167,7 +203,16 @@ class HTTPTransport:
             else:
                 try:
                     if response.is_success:
-                        async for events in self._sse_events(response, url):
+                        decoder = SSEDecoder()
+                        try:
+                            async for chunk in response.aiter_bytes():
+                                events = decoder.feed(chunk)
+                                if events:
+                                    yield events
+                        except httpx.TransportError as exc:
+                            raise self._mid_stream_failure(exc, url) from exc
+                        events = decoder.flush()
+                        if events:
                             yield events
                         return
                     await response.aread()
@@ -179,37 +224,6 @@ class HTTPTransport:
                     await response.aclose()
                 error, delay = self._status_failure(response, url, attempt)
             attempt = await self._wait_or_raise(error, delay, attempt)
-
-    async def _sse_events(self, response: httpx.Response, url: str) -> AsyncGenerator[list[str], None]:
-        # A minimal SSE decoder (https://html.spec.whatwg.org/multipage/server-sent-events.html): events end at
-        # a blank line, multi-line data is joined with newlines, comments and other fields are ignored.
-        buffer = b""
-        data: list[bytes] = []
-        try:
-            async for chunk in response.aiter_bytes():
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                events: list[str] = []
-                for line in lines:
-                    if line.endswith(b"\r"):
-                        line = line[:-1]
-                    if not line:
-                        if data:
-                            events.append(b"\n".join(data).decode())
-                            data = []
-                    elif line.startswith(b"data:"):
-                        value = line[5:]
-                        data.append(value[1:] if value.startswith(b" ") else value)
-                if events:
-                    yield events
-        except httpx.TransportError as exc:
-            raise self._mid_stream_failure(exc, url) from exc
-        # A server may close the body without the blank line after its last event.
-        if buffer.rstrip(b"\r").startswith(b"data:"):
-            value = buffer.rstrip(b"\r")[5:]
-            data.append(value[1:] if value.startswith(b" ") else value)
-        if data:
-            yield [b"\n".join(data).decode()]
 
     def _status_failure(self, response: httpx.Response, url: str, attempt: int) -> tuple[ModelAPIError, float | None]:
         server_message = self._error_message(response.content)
