@@ -99,6 +99,14 @@ def test_stdlib_name_list_is_current() -> None:
             "3D Printer Bridge",
             {"distribution_name": "autogen-3d-printer-bridge", "model_client_class": "Ext3DPrinterBridgeChatCompletionClient"},
         ),
+        (
+            "Internal Sandboxed Python Runner For Teams",
+            {
+                "distribution_name": "autogen-internal-sandboxed-python-runner-for-teams",
+                "package_name": "autogen_internal_sandboxed_p",
+                "code_executor_class": "InternalSandboxedCodeExecutor",
+            },
+        ),
     ],
 )
 def test_defaults_derive_from_the_project_name(

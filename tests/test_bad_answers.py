@@ -32,6 +32,7 @@ BAD_ANSWERS: list[tuple[dict[str, str], str, str]] = [
     ({"package_name": "class"}, "package_name", "keyword"),
     ({"package_name": "3things"}, "package_name", "not a lowercase Python identifier"),
     ({"package_name": "My-Package"}, "package_name", "not a lowercase Python identifier"),
+    ({"package_name": "p" * 29}, "package_name", "longer than 28 characters"),
     ({"description": "first\nsecond"}, "description", "single line"),
     ({"author_name": "   "}, "author_name", "must not be empty"),
     ({"author_email": "not-an-email"}, "author_email", "not an email address"),
@@ -46,6 +47,8 @@ BAD_ANSWERS: list[tuple[dict[str, str], str, str]] = [
     ({"model_client_class": "my_client"}, "model_client_class", "PascalCase"),
     ({"code_executor_class": "1Executor"}, "code_executor_class", "PascalCase"),
     ({"tool_class": "Search Tool"}, "tool_class", "PascalCase"),
+    ({"tool_class": "S" * 41}, "tool_class", "PascalCase"),
+    ({"tool_class": "Search" * 7}, "tool_class", "longer than 40 characters"),
     ({"tool_name": "web search"}, "tool_name", "1-64 characters"),
     ({"tool_name": "x" * 65}, "tool_name", "1-64 characters"),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -141,3 +142,19 @@ def test_every_import_is_declared(render_project: Render, components: list[str])
                 )
     uses_httpx = any("httpx" in _top_level_imports(p) for p in (project / "src").rglob("*.py"))
     assert ("httpx" in runtime) == uses_httpx, "httpx is declared exactly when the package uses it"
+
+
+def test_longest_names_still_pass_ruff(render_project: Render) -> None:
+    """The validators' length limits keep every generated line within ruff's 120 columns."""
+    answers = {
+        "package_name": "p" * 28,
+        "model_client_class": "M" + "m" * 39,
+        "code_executor_class": "C" + "c" * 39,
+        "tool_class": "T" + "t" * 39,
+        "tool_name": "t" * 64,
+    }
+    project = render_project(answers)
+    ruff = Path(sys.executable).parent / "ruff"
+    for argv in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        proc = subprocess.run([str(ruff), *argv], cwd=project, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
