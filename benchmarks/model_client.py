@@ -13,10 +13,11 @@ What it does, in one run (about a minute on 2 cores, most of it creating the env
    and a bare httpx loop (the floor: one POST, ``json.loads``, no AutoGen types), non-streaming and
    streaming, one request at a time and 32 at once, and prints requests/s side by side with the ratios.
 
-Each cell is the best of ``--rounds`` rounds; the clients take turns within a round so drift hits them
-equally. The goal: the generated client at least as fast as autogen-ext's (``gen/ext`` >= 1.0) and within
-1.25x of bare httpx (``httpx/gen`` <= 1.25). The same file runs as the server (``--serve``) and as the
-measurement (``--measure``) inside the environment it creates.
+Each cell is the best of ``--rounds`` short rounds (default 5); the clients take turns within a round, so
+drift and other load on the machine hit them alike, and the best round is the least disturbed. The goal:
+the generated client at least as fast as autogen-ext's (``gen/ext`` >= 1.0) and within 1.25x of bare httpx
+(``httpx/gen`` <= 1.25). The same file runs as the server (``--serve``) and as the measurement
+(``--measure``) inside the environment it creates.
 """
 
 from __future__ import annotations
@@ -45,10 +46,10 @@ USAGE = (24, 60)
 CONCURRENCY = 32
 # (label, streamed, concurrency, requests per round)
 SCENARIOS = [
-    ("create, sequential", False, 1, 300),
-    ("create, 32 concurrent", False, CONCURRENCY, 800),
-    ("create_stream, sequential", True, 1, 150),
-    ("create_stream, 32 concurrent", True, CONCURRENCY, 400),
+    ("create, sequential", False, 1, 200),
+    ("create, 32 concurrent", False, CONCURRENCY, 600),
+    ("create_stream, sequential", True, 1, 120),
+    ("create_stream, 32 concurrent", True, CONCURRENCY, 300),
 ]
 
 
@@ -60,7 +61,10 @@ def _run(command: list[str], **kwargs: Any) -> None:
 
 
 def orchestrate(python: str, rounds: int) -> None:
+    from hooks.interpreters import find_python
     from hooks.render import render, snapshot
+
+    python = find_python(python) or python  # pyenv versions without a shim are found too
 
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     with tempfile.TemporaryDirectory(prefix="bench-model-client-") as tmp:
@@ -237,7 +241,7 @@ async def measure(base_url: str, client_path: str, rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--python", default=DEFAULT_PYTHON, help="interpreter for the environment (uv -p)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per cell; the best one is reported")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per cell; the best one is reported")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure", nargs=3, metavar=("URL", "CLIENT", "ROUNDS"), help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -165,18 +165,18 @@ class ScriptedServer:
     def connections_opened(self) -> int:
         return self._loopback.connections_opened
 
-    async def wait_until(self, condition: Callable[[], bool], timeout: float = 2.0) -> bool:
-        """Poll ``condition`` until it holds (True) or ``timeout`` seconds pass (False)."""
-        deadline = time.monotonic() + timeout
+    async def wait_until(self, condition: Callable[[], bool], seconds: float = 2.0) -> bool:
+        """Poll ``condition`` until it holds (True) or ``seconds`` pass (False)."""
+        deadline = time.monotonic() + seconds
         while not condition():
             if time.monotonic() > deadline:
                 return False
             await asyncio.sleep(0.01)
         return True
 
-    async def wait_closed(self, timeout: float = 2.0) -> bool:
-        """Whether every client connection is closed within ``timeout`` seconds."""
-        return await self.wait_until(lambda: self.open_connections == 0, timeout)
+    async def wait_closed(self, seconds: float = 2.0) -> bool:
+        """Whether every client connection is closed within ``seconds``."""
+        return await self.wait_until(lambda: self.open_connections == 0, seconds)
 
     async def __aenter__(self) -> Self:
         await self._loopback.__aenter__()
@@ -208,6 +208,7 @@ class ScriptedServer:
             await respond.write(step.body)
             keepalive = b": keep-alive\n\n" if step.content_type == "text/event-stream" else b" "
             await self._pause(Reply(), respond, keepalive)
+            await respond.end_stream()
         else:
             body = request.json()
             if step.delay:

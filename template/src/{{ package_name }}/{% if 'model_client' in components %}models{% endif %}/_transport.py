@@ -256,6 +256,7 @@ class HTTPTransport:
             )
         else:
             error = ModelAPIConnectionError(f"cannot reach the model server at {url}: {type(exc).__name__}: {exc}")
+        error.__cause__ = exc  # raised later, outside the except block: keep httpx's detail in the traceback
         retryable = isinstance(exc, _RETRYABLE_TRANSPORT_ERRORS)
         return error, backoff_seconds(attempt) if retryable else None
 
