@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hooks.answers import answer_space  # noqa: E402
+from hooks.gates import tool_env  # noqa: E402
 from hooks.interpreters import find_python  # noqa: E402
 from hooks.matrix import distinct_packages, render_id  # noqa: E402
 from hooks.render import REPO_ROOT, render, snapshot  # noqa: E402
@@ -37,9 +38,9 @@ STAGES = {
 DEV_TOOLS = ["pytest", "pytest-asyncio", "ruff", "mypy", "pyright", "autogen-agentchat", "autogen-ext", "build", "twine"]
 
 
-def run(argv: list[str], cwd: Path) -> float:
+def run(argv: list[str], cwd: Path, venv: Path | None = None) -> float:
     started = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(argv, cwd=cwd, env=tool_env(venv), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         print(f"  ! {' '.join(argv[:4])}... exited {proc.returncode}: {proc.stdout[-400:]}{proc.stderr[-400:]}")
     return time.perf_counter() - started
@@ -79,9 +80,9 @@ def naive(answers: dict[str, object], work: Path, python: str) -> float:
         ["python", "-m", "pytest", "-q"],
         ["python", "-m", "build", "--outdir", "dist", "."],
     ):
-        run([str(bin_dir / argv[0]), *argv[1:]], project)
+        run([str(bin_dir / argv[0]), *argv[1:]], project, venv)
     dists = [str(p) for p in (project / "dist").glob("*") if p.suffix in (".whl", ".gz")]
-    run([str(bin_dir / "twine"), "check", "--strict", *dists], project)
+    run([str(bin_dir / "twine"), "check", "--strict", *dists], project, venv)
     return time.perf_counter() - started
 
 
