@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hooks.answers import answer_space  # noqa: E402
-from hooks.gates import tool_env  # noqa: E402
-from hooks.interpreters import find_python  # noqa: E402
-from hooks.matrix import distinct_packages, render_id  # noqa: E402
-from hooks.render import REPO_ROOT, render, snapshot  # noqa: E402
+from hooks.answers import answer_space
+from hooks.gates import tool_env
+from hooks.interpreters import find_python
+from hooks.matrix import distinct_packages, render_id
+from hooks.render import REPO_ROOT, render, snapshot
 
 STAGES = {
     "answers": ["tests/test_answers.py", "tests/test_schema.py", "tests/test_bad_answers.py"],
@@ -35,7 +35,17 @@ STAGES = {
     "gates": ["tests/test_gates.py", "tests/test_docs.py", "tests/test_workflows.py"],
     "update lifecycle": ["tests/test_lifecycle.py"],
 }
-DEV_TOOLS = ["pytest", "pytest-asyncio", "ruff", "mypy", "pyright", "autogen-agentchat", "autogen-ext", "build", "twine"]
+DEV_TOOLS = [
+    "pytest",
+    "pytest-asyncio",
+    "ruff",
+    "mypy",
+    "pyright",
+    "autogen-agentchat",
+    "autogen-ext",
+    "build",
+    "twine",
+]
 
 
 def run(argv: list[str], cwd: Path, venv: Path | None = None) -> float:
@@ -53,7 +63,18 @@ def suite(report_dir: Path) -> tuple[dict[str, float], dict[str, float]]:
         present = [f for f in files if (REPO_ROOT / f).exists()]
         junit = report_dir / f"{stage.replace(' ', '-')}.xml"
         stage_times[stage] = run(
-            [sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p", "no:cacheprovider", f"--junitxml={junit}", *present],
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-n",
+                "auto",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"--junitxml={junit}",
+                *present,
+            ],
             REPO_ROOT,
         )
         print(f"  {stage:<17} {stage_times[stage]:7.1f} s")

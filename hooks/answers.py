@@ -120,4 +120,4 @@ def answer_space() -> Iterator[dict[str, Any]]:
     """Every combination of the enumerable questions (free-text questions keep their defaults)."""
     enumerable = [q for q in questions() if q.enumerable]
     for combination in itertools.product(*(q.values for q in enumerable)):
-        yield {q.name: value for q, value in zip(enumerable, combination)}
+        yield {q.name: value for q, value in zip(enumerable, combination, strict=True)}

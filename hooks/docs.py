@@ -65,7 +65,9 @@ def questions_markdown() -> str:
             continue
         when = _cell(q.when) if isinstance(q.when, str) else "always"
         help_text = q.help.replace("|", "\\|")
-        rows.append(f"| `{q.name}`<br>{help_text} | {kind} | {_choices(q.name)} | {when} | {_default(q.name, q.default)} |")
+        rows.append(
+            f"| `{q.name}`<br>{help_text} | {kind} | {_choices(q.name)} | {when} | {_default(q.name, q.default)} |"
+        )
     return "\n".join(rows + computed) + "\n"
 
 

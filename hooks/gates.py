@@ -1,10 +1,10 @@
 """The quality gates every generated package must pass, run the way its author would run them.
 
 ``run_gates()`` installs the package fresh from its own metadata (``uv sync``: a new virtual environment
-resolved from ``pyproject.toml``), then runs ruff, mypy, pyright, pytest, ``uv build``, ``twine check
---strict``, runs the offline example, checks the wheel's contents, and installs the wheel alone into a bare environment to import
-every public module: that last step proves the runtime dependencies are declared, since nothing from the
-dev group can mask a missing one there.
+resolved from ``pyproject.toml``), then runs ruff, mypy, pyright, pytest, the offline example,
+``uv build`` and ``twine check --strict``, checks the wheel's contents, and installs the wheel alone into a
+bare environment to import every public module: that last step proves the runtime dependencies are
+declared, since nothing from the dev group can mask a missing one there.
 
 Tests and the benchmark share this module; each gate's wall time is recorded for the benchmark.
 """
@@ -169,5 +169,11 @@ def run_package_tests(project: Path, python: str) -> GateRun:
     """Install a project with ``uv sync`` and run its own test suite (what a user does after an update)."""
     run = GateRun(project)
     if _run(run, "install (uv sync)", [uv(), "sync", "--python", python, "--quiet"], cwd=project):
-        _run(run, "pytest", ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, venv=project / ".venv")
+        _run(
+            run,
+            "pytest",
+            ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=project,
+            venv=project / ".venv",
+        )
     return run

@@ -18,9 +18,31 @@ TARGET = Path(__file__).resolve().parent.parent / "includes" / "stdlib_modules.j
 # Modules removed after 3.10 (PEP 594/632): still importable on some supported Python, so still
 # reserved, and the file stays the same whichever supported interpreter regenerates it.
 _EXTRA = {
-    "aifc", "asynchat", "asyncore", "audioop", "cgi", "cgitb", "chunk", "crypt", "distutils", "imghdr",
-    "imp", "lib2to3", "mailcap", "msilib", "nis", "nntplib", "ossaudiodev", "pipes", "smtpd", "sndhdr",
-    "spwd", "sunau", "telnetlib", "uu", "xdrlib",
+    "aifc",
+    "asynchat",
+    "asyncore",
+    "audioop",
+    "cgi",
+    "cgitb",
+    "chunk",
+    "crypt",
+    "distutils",
+    "imghdr",
+    "imp",
+    "lib2to3",
+    "mailcap",
+    "msilib",
+    "nis",
+    "nntplib",
+    "ossaudiodev",
+    "pipes",
+    "smtpd",
+    "sndhdr",
+    "spwd",
+    "sunau",
+    "telnetlib",
+    "uu",
+    "xdrlib",
 }
 
 

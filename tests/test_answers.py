@@ -97,7 +97,10 @@ def test_stdlib_name_list_is_current() -> None:
         ),
         (
             "3D Printer Bridge",
-            {"distribution_name": "autogen-3d-printer-bridge", "model_client_class": "Ext3DPrinterBridgeChatCompletionClient"},
+            {
+                "distribution_name": "autogen-3d-printer-bridge",
+                "model_client_class": "Ext3DPrinterBridgeChatCompletionClient",
+            },
         ),
         (
             "Internal Sandboxed Python Runner For Teams",

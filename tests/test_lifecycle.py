@@ -8,7 +8,6 @@ same edits, and the package's own tests pass.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -92,7 +91,14 @@ def commit_all(project: Path, message: str) -> None:
 
 def update(project: Path, **kwargs: Any) -> None:
     copier.run_update(
-        str(project), defaults=True, unsafe=False, overwrite=True, vcs_ref="HEAD", conflict="inline", quiet=True, **kwargs
+        str(project),
+        defaults=True,
+        unsafe=False,
+        overwrite=True,
+        vcs_ref="HEAD",
+        conflict="inline",
+        quiet=True,
+        **kwargs,
     )
 
 
@@ -159,11 +165,17 @@ def test_overlapping_edit_shows_up_as_a_conflict(tmp_path: Path) -> None:
     old = snapshot(tmp_path / "v1")
     new = snapshot(tmp_path / "v2")
     readme = new / "template" / "README.md.jinja"
-    readme.write_text(readme.read_text().replace("pip install {{ distribution_name }}", "python -m pip install {{ distribution_name }}"))
+    readme.write_text(
+        readme.read_text().replace(
+            "pip install {{ distribution_name }}", "python -m pip install {{ distribution_name }}"
+        )
+    )
     repo = template_repo(tmp_path / "repo", [("v0.0.1", old), (None, new)])
     project = copy_project(repo, tmp_path / "project", {"components": ["tool"]}, vcs_ref="v0.0.1")
     user_readme = project / "README.md"
-    user_readme.write_text(user_readme.read_text().replace("pip install autogen-example", "pip install --pre autogen-example"))
+    user_readme.write_text(
+        user_readme.read_text().replace("pip install autogen-example", "pip install --pre autogen-example")
+    )
     commit_all(project, "user pins a pre-release")
 
     update(project)
@@ -223,7 +235,9 @@ def test_changing_the_license_rewrites_license_and_metadata(head_repo: Path, tmp
     assert "Apache License" in (project / "LICENSE").read_text()
     assert toml.loads((project / "pyproject.toml").read_text())["project"]["license"] == "Apache-2.0"
     assert stored_answers(project)["license"] == "Apache-2.0"
-    fresh = copy_project(head_repo, tmp_path / "fresh", {"components": ["tool"], "license": "Apache-2.0"}, vcs_ref="HEAD")
+    fresh = copy_project(
+        head_repo, tmp_path / "fresh", {"components": ["tool"], "license": "Apache-2.0"}, vcs_ref="HEAD"
+    )
     apply_user_edits(fresh)
     assert tree(project) == tree(fresh)
 

@@ -63,9 +63,15 @@ def test_render(render_project: Render, answers: dict[str, Any]) -> None:
     # Metadata agrees with the answers.
     pyproject = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert pyproject["requires-python"] == f">={answers['python_min']}"
-    versions = [c.rsplit(" ", 1)[1] for c in pyproject["classifiers"] if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)]
+    versions = [
+        c.rsplit(" ", 1)[1]
+        for c in pyproject["classifiers"]
+        if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
+    ]
     assert versions[0] == answers["python_min"], "classifiers start at python_min"
-    assert versions == [f"3.{minor}" for minor in range(int(versions[0][2:]), 14)], "one classifier per supported Python"
+    assert versions == [f"3.{minor}" for minor in range(int(versions[0][2:]), 14)], (
+        "one classifier per supported Python"
+    )
     expected_license = "LicenseRef-Proprietary" if answers["license"] == "Proprietary" else answers["license"]
     assert pyproject["license"] == expected_license
     assert LICENSE_FIRST_LINES[answers["license"]] in (project / "LICENSE").read_text(encoding="utf-8")
@@ -125,7 +131,9 @@ def _names(requirements: list[str]) -> set[str]:
     return {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requirements}
 
 
-@pytest.mark.parametrize("components", [["model_client"], ["code_executor"], ["tool"], ["model_client", "code_executor", "tool"]])
+@pytest.mark.parametrize(
+    "components", [["model_client"], ["code_executor"], ["tool"], ["model_client", "code_executor", "tool"]]
+)
 def test_every_import_is_declared(render_project: Render, components: list[str]) -> None:
     project = render_project({"components": components})
     pyproject = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
@@ -136,10 +144,10 @@ def test_every_import_is_declared(render_project: Render, components: list[str])
     for folder, declared in (("src", runtime), ("tests", dev), ("examples", dev)):
         for path in (project / folder).rglob("*.py"):
             for module in _top_level_imports(path) - stdlib - local:
-                assert module in IMPORT_TO_DISTRIBUTION, f"{path.relative_to(project)} imports unknown {module}"
-                assert IMPORT_TO_DISTRIBUTION[module] in declared, (
-                    f"{path.relative_to(project)} imports {module}, but {IMPORT_TO_DISTRIBUTION[module]} is not declared"
-                )
+                where = path.relative_to(project)
+                assert module in IMPORT_TO_DISTRIBUTION, f"{where} imports unknown {module}"
+                distribution = IMPORT_TO_DISTRIBUTION[module]
+                assert distribution in declared, f"{where} imports {module}, but {distribution} is not declared"
     uses_httpx = any("httpx" in _top_level_imports(p) for p in (project / "src").rglob("*.py"))
     assert ("httpx" in runtime) == uses_httpx, "httpx is declared exactly when the package uses it"
 
