@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -40,4 +41,15 @@ def python_or_skip(version: str) -> str:
     found = find_python(version)
     if found is None:
         pytest.skip(f"Python {version} is not installed here")
+    return found
+
+
+def dev_tool(name: str) -> str:
+    """An executable of the dev group: beside the interpreter, else on PATH (``uv run --with`` overlays)."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: it is in the dev dependency group (uv sync)")
     return found

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hooks.gates import tool_env, uv
-from tests.conftest import REPO_ROOT, Render, python_or_skip
+from tests.conftest import REPO_ROOT, Render, dev_tool, python_or_skip
 
 
 def test_template_docs_build_strictly(tmp_path: Path) -> None:
-    mkdocs = Path(sys.executable).parent / "mkdocs"
+    mkdocs = dev_tool("mkdocs")
     proc = subprocess.run(
         [str(mkdocs), "build", "--strict", "--site-dir", str(tmp_path / "site")],
         cwd=REPO_ROOT,

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from hooks.matrix import render_id, selected_renders
-from tests.conftest import Render
+from tests.conftest import Render, dev_tool
 from tests.toml import toml
 
 RENDERS = selected_renders()
@@ -162,7 +162,7 @@ def test_longest_names_still_pass_ruff(render_project: Render) -> None:
         "tool_name": "t" * 64,
     }
     project = render_project(answers)
-    ruff = Path(sys.executable).parent / "ruff"
+    ruff = dev_tool("ruff")
     for argv in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
         proc = subprocess.run([str(ruff), *argv], cwd=project, capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr

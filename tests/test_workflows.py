@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ import yaml
 
 from hooks.answers import raw_config
 from hooks.render import render
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, dev_tool
 from tests.toml import toml
 
 RENDERS: dict[str, dict[str, Any]] = {
@@ -42,17 +40,6 @@ USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<value>.*?)\s*$")
 
 
 # ---- helpers -------------------------------------------------------------------------------------------
-
-
-def _tool(name: str) -> str:
-    """An executable of this environment's dev group (beside the interpreter, else on PATH for `uv run --with`)."""
-    beside = Path(sys.executable).parent / name
-    if beside.is_file():
-        return str(beside)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed: it is in the dev dependency group (uv sync)")
-    return found
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -142,7 +129,7 @@ def test_workflows_match_the_github_schemas(target: str, rendered: dict[str, Pat
     if dependabot.is_file():
         checks.append(("vendor.dependabot", [dependabot]))
     for schema, files in checks:
-        proc = _run([_tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)])
+        proc = _run([dev_tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)])
         assert proc.returncode == 0, f"{schema}:\n{proc.stdout}{proc.stderr}"
 
 
@@ -150,7 +137,7 @@ def test_workflows_match_the_github_schemas(target: str, rendered: dict[str, Pat
 def test_zizmor_finds_nothing_at_medium_or_higher(target: str, rendered: dict[str, Path]) -> None:
     root = _root(target, rendered)
     inputs = [root / ".github"] if target == "repository" else [root]
-    argv = [_tool("zizmor"), "--offline", "--strict-collection", "--no-progress", "--color=never"]
+    argv = [dev_tool("zizmor"), "--offline", "--strict-collection", "--no-progress", "--color=never"]
     proc = _run([*argv, "--min-severity", "medium", *map(str, inputs)])
     assert proc.returncode == 0, f"zizmor findings:\n{proc.stdout}\n{proc.stderr}"
     # It audited every workflow (an input it did not collect would pass vacuously).
