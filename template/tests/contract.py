@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Generic, TypeVar
 
 import pytest
@@ -52,7 +53,7 @@ def public_fields(config: BaseModel, secrets: set[str]) -> dict[str, Any]:
     return config.model_dump(mode="json", exclude=secrets)
 
 
-class ComponentContract(Generic[C]):
+class ComponentContract(ABC, Generic[C]):
     """Base class of a component's contract tests (not collected itself: its name does not start with Test)."""
 
     interface: ClassVar[type[Any]]
@@ -62,9 +63,9 @@ class ComponentContract(Generic[C]):
     secrets: ClassVar[tuple[str, ...]] = ()
     """Secret values ``make()`` passes in; none may leak."""
 
+    @abstractmethod
     def make(self) -> C:
         """Build the component with a non-default value in every config field."""
-        raise NotImplementedError("a contract test class must define make()")
 
     def test_implements_interface(self) -> None:
         component = self.make()  # TypeError here means an abstract member is missing
