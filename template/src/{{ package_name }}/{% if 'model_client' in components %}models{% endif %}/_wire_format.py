@@ -314,19 +314,24 @@ def _unreadable(what: str, body: bytes | str) -> ModelAPIResponseError:
     return ModelAPIResponseError(f"model server returned {what}: {excerpt!r}")
 
 
+def _json_object(raw: bytes | str, not_json: str, not_object: str) -> dict[str, Any]:
+    """Decode ``raw`` as a JSON object; otherwise raise, describing it as ``not_json`` or ``not_object``."""
+    try:
+        decoded = json.loads(raw)
+    except ValueError as exc:
+        raise _unreadable(not_json, raw) from exc
+    if not isinstance(decoded, dict):
+        raise _unreadable(not_object, raw)
+    return cast(dict[str, Any], decoded)
+
+
 def parse_reply(body: bytes) -> Reply:
     """A non-streamed response body -> ``Reply``.
 
     Raises:
         ModelAPIResponseError: the body is not JSON or not a chat completion.
     """
-    try:
-        decoded = json.loads(body)
-    except ValueError as exc:
-        raise _unreadable("a body that is not JSON", body) from exc
-    if not isinstance(decoded, dict):
-        raise _unreadable("JSON that is not a chat completion", body)
-    completion = cast(dict[str, Any], decoded)
+    completion = _json_object(body, "a body that is not JSON", "JSON that is not a chat completion")
     server_error = _server_error(completion)
     if server_error is not None:  # some proxies report failures with HTTP 200
         raise ModelAPIResponseError(f"model server reported an error: {server_error}", server_message=server_error)
@@ -409,13 +414,9 @@ class StreamParser:
         if data == "[DONE]":
             self.done = True
             return ""
-        try:
-            decoded = json.loads(data)
-        except ValueError as exc:
-            raise _unreadable("a stream event that is not JSON", data) from exc
-        if not isinstance(decoded, dict):
-            raise _unreadable("a stream event that is not a chat completion chunk", data)
-        event = cast(dict[str, Any], decoded)
+        event = _json_object(
+            data, "a stream event that is not JSON", "a stream event that is not a chat completion chunk"
+        )
         self._last = event
         server_error = _server_error(event)
         if server_error is not None:
