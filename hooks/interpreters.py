@@ -45,12 +45,6 @@ def find_python(version: str) -> str | None:
     return None
 
 
-def available() -> dict[str, str]:
-    """Supported versions present on this machine, mapped to their interpreter."""
-    found = {version: find_python(version) for version in SUPPORTED}
-    return {version: path for version, path in found.items() if path}
-
-
 if __name__ == "__main__":
     for version in SUPPORTED:
         print(version, find_python(version) or "not found")
