@@ -30,6 +30,7 @@ What it proves, for each component:
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Generic, TypeVar
@@ -62,6 +63,9 @@ class ComponentContract(ABC, Generic[C]):
     """The public import path written into dumped configs."""
     secrets: ClassVar[tuple[str, ...]] = ()
     """Secret values ``make()`` passes in; none may leak."""
+    runtime_only: ClassVar[tuple[str, ...]] = ()
+    """Constructor arguments deliberately left out of the config: live objects (an HTTP client, a callable)
+    that cannot be written as JSON. Everything else the constructor takes must be a config field."""
 
     @abstractmethod
     def make(self) -> C:
@@ -88,6 +92,13 @@ class ComponentContract(ABC, Generic[C]):
         assert not any(part.startswith("_") for part in module_name.split(".")), "use the public path"
         resolved = getattr(importlib.import_module(module_name), class_name)
         assert resolved is type(self.make())
+
+    def test_constructor_and_config_name_the_same_settings(self) -> None:
+        # _from_config passes every config field to the constructor by name (constructor_arguments), so the
+        # two must agree: a constructor argument missing from the config would be lost in a round trip.
+        parameters = inspect.signature(type(self.make())).parameters
+        arguments = {name for name, p in parameters.items() if p.kind is not inspect.Parameter.VAR_KEYWORD}
+        assert arguments - set(self.runtime_only) == set(self.config_schema().model_fields)
 
     def test_every_field_is_exercised(self) -> None:
         component = self.make()

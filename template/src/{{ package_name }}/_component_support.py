@@ -1,0 +1,42 @@
+"""What every component of this package shares: secret handling and the config round trip.
+
+Each component holds its arguments in one pydantic config (`self._config`), returns a copy of it from
+`_to_config()`, and rebuilds itself in `_from_config()` with `cls(**constructor_arguments(config))`, so a
+new config field can never be forgotten on the way back. `tests/contract.py` checks that the constructor's
+keyword arguments and the config's fields are the same names.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+
+SECRET_MASK = "**********"
+"""How AutoGen writes a `SecretStr` into JSON. A key reloaded from JSON holds only this mask, so it counts as
+absent: sending it to a server would fail in a confusing way."""
+
+
+def usable_secret(value: SecretStr | str | None) -> SecretStr | None:
+    """`value` as a `SecretStr`, or `None` for no value, an empty one, or AutoGen's JSON mask."""
+    if isinstance(value, str):
+        value = SecretStr(value)
+    if value is None or value.get_secret_value() in ("", SECRET_MASK):
+        return None
+    return value
+
+
+def resolve_secret(configured: SecretStr | None, variable: str) -> str | None:
+    """The secret to use now: the configured one, else the environment variable `variable`, read at this moment.
+
+    Reading the environment when the secret is needed (not when the component is built) means a component
+    loaded from a JSON config, where the secret was masked, picks it up from the environment instead.
+    """
+    secret = configured or usable_secret(os.environ.get(variable))
+    return secret.get_secret_value() if secret is not None else None
+
+
+def constructor_arguments(config: BaseModel) -> dict[str, Any]:
+    """Keyword arguments that rebuild a component from its config: one per config field, none forgotten."""
+    return {name: getattr(config, name) for name in type(config).model_fields}
