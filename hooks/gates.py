@@ -1,27 +1,47 @@
-"""The quality gates every generated package must pass, run the way its author would run them.
+"""The quality gates a generated package must pass, run the way its author would run them.
 
-``run_gates()`` installs the package fresh from its own metadata (``uv sync``: a new virtual environment
-resolved from ``pyproject.toml``), then runs ruff, mypy, pyright, pytest, the offline example,
-``uv build`` and ``twine check --strict``, checks the wheel's contents, and installs the wheel alone into a
-bare environment to import every public module: that last step proves the runtime dependencies are
-declared, since nothing from the dev group can mask a missing one there.
+Two sets, chosen per package by the plan (hooks/plan.py):
+
+- ``full_gates()`` for a *full package* (every component chosen), once per interpreter: install fresh from
+  its own metadata (``uv sync``), ruff, mypy and pyright (both strict), the whole test suite, every offline
+  example, and the packaging gates. The test suite runs beside the other gates: it spends most of its time
+  waiting on subprocesses and sockets, so pyright and the packaging gates use the CPU meanwhile.
+- ``package_gates()`` for every other distinct package: install fresh, ruff, mypy, and the packaging gates.
+  Its Python files are byte-identical to the full package's (the render layer proves it), so pyright's verdict
+  and the tests' results on them are the full package's, on the same interpreter; mypy still runs, almost for
+  free with the shared cache, and would notice if that identity ever broke.
+
+The packaging gates: ``uv build``, ``twine check --strict``, the wheel's contents, and the wheel installed
+alone into a bare environment where every public module must import (that proves the runtime dependencies
+are declared: nothing from the dev group can mask a missing one there).
 
 Tests and the benchmark share this module; each gate's wall time is recorded for the benchmark.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import shutil
 import subprocess
-import sys
+import threading
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 GATE_TIMEOUT = 600
+PYTEST = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
+"""The whole test suite, as configured in the package (no path, ``-k`` or ``-m`` selection: hooks/plan.py relies
+on the full gates running everything)."""
+PYRIGHT = ("pyright",)
+"""pyright over what the package's configuration includes."""
+EXAMPLE_DONE = "Happy building!"
+"""The last line every offline example prints when its conversation completed."""
 
 
 @dataclass
@@ -36,10 +56,16 @@ class Gate:
 class GateRun:
     project: Path
     gates: list[Gate] = field(default_factory=list[Gate])
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def ok(self) -> bool:
         return all(gate.ok for gate in self.gates)
+
+    def add(self, gate: Gate) -> bool:
+        with self._lock:
+            self.gates.append(gate)
+        return gate.ok
 
     def failures(self) -> str:
         return "\n\n".join(f"--- {g.name} failed ---\n{g.output[-6000:]}" for g in self.gates if not g.ok)
@@ -87,13 +113,11 @@ def _run(
             output += f"\nexpected but missing: {missing}; present but refused: {unwanted}"
     except subprocess.TimeoutExpired as exc:
         ok, output = False, f"timed out after {GATE_TIMEOUT}s: {exc}"
-    run.gates.append(Gate(name, time.perf_counter() - started, ok, f"$ {' '.join(argv)}\n{output}"))
-    return ok
+    return run.add(Gate(name, time.perf_counter() - started, ok, f"$ {' '.join(argv)}\n{output}"))
 
 
-def _record(run: GateRun, name: str, problems: list[str], started: float) -> bool:
-    run.gates.append(Gate(name, time.perf_counter() - started, not problems, "\n".join(problems)))
-    return not problems
+def _record(run: GateRun, name: str, started: float, problems: list[str]) -> bool:
+    return run.add(Gate(name, time.perf_counter() - started, not problems, "\n".join(problems)))
 
 
 def wheel_problems(wheel: Path, package_name: str) -> list[str]:
@@ -123,57 +147,123 @@ def public_modules(project: Path, package_name: str) -> list[str]:
     return modules
 
 
-def run_gates(project: Path, python: str, package_name: str, *, mypy_cache: Path | None = None) -> GateRun:
-    """Run every gate on a rendered project with interpreter ``python``; stops at a failed install."""
-    run = GateRun(project)
+_TWINE_LOCK = threading.Lock()  # twine reports through the process-wide stdout and logging
+
+
+def twine_problems(artifacts: Sequence[Path]) -> list[str]:
+    """``twine check --strict``, in this process: the same checks without a new interpreter per package."""
+    from twine.commands.check import check  # the dev group's twine
+
+    report = io.StringIO()
+    handler = logging.StreamHandler(report)
+    twine_logger = logging.getLogger("twine")
+    with _TWINE_LOCK, contextlib.redirect_stdout(report):
+        twine_logger.addHandler(handler)
+        try:
+            failed = check([str(path) for path in artifacts], strict=True)
+        finally:
+            twine_logger.removeHandler(handler)
+    return [f"twine check --strict failed:\n{report.getvalue()}"] if failed else []
+
+
+def install(run: GateRun, project: Path, python: str) -> bool:
+    """``uv sync``: a new virtual environment resolved from the project's own ``pyproject.toml``."""
+    return _run(run, "install (uv sync)", [uv(), "sync", "--python", python, "--quiet"], cwd=project)
+
+
+def packaging_gates(run: GateRun, project: Path, python: str, package_name: str) -> None:
+    """Build, check the distributions and the wheel, and import every public module from a bare install."""
+    dist = project / "dist"
+    if not _run(run, "uv build", [uv(), "build", "--quiet", "--out-dir", str(dist)], cwd=project):
+        return
+    started = time.perf_counter()
+    artifacts = sorted(p for p in dist.iterdir() if p.name.endswith((".whl", ".tar.gz")))
+    _record(run, "twine check --strict", started, twine_problems(artifacts))
+    started = time.perf_counter()
+    wheel = next(dist.glob("*.whl"))
+    _record(run, "wheel contents", started, wheel_problems(wheel, package_name))
+    bare = project / ".venv-bare"
+    if not _run(run, "bare venv", [uv(), "venv", "--quiet", "--python", python, str(bare)], cwd=project):
+        return
+    if _run(run, "bare install", [uv(), "pip", "install", "--quiet", str(wheel)], cwd=project, venv=bare):
+        imports = "; ".join(f"import {module}" for module in public_modules(project, package_name))
+        _run(run, "import in bare env", ["python", "-c", imports], cwd=project, venv=bare)
+
+
+def _lint_and_mypy(run: GateRun, project: Path, mypy_cache: Path | None) -> None:
     venv = project / ".venv"
-    if not _run(run, "install (uv sync)", [uv(), "sync", "--python", python, "--quiet"], cwd=project):
-        return run
     _run(run, "ruff check", ["ruff", "check", "--no-cache", "."], cwd=project, venv=venv)
     _run(run, "ruff format", ["ruff", "format", "--no-cache", "--check", "."], cwd=project, venv=venv)
     mypy = ["mypy"] + (["--cache-dir", str(mypy_cache)] if mypy_cache else [])
     _run(run, "mypy --strict", mypy, cwd=project, venv=venv)
-    _run(run, "pyright strict", ["pyright"], cwd=project, venv=venv)
-    _run(run, "pytest", ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project, venv=venv)
-    example = project / "examples" / "quickstart.py"
-    if example.exists():  # offline: scripted model and loopback servers; the conversation must complete
+
+
+def examples(project: Path) -> list[Path]:
+    """The offline examples of a project, each run as a gate."""
+    return sorted((project / "examples").glob("*.py"))
+
+
+def _run_examples(run: GateRun, project: Path) -> None:
+    # Offline: scripted models and loopback servers; each conversation must complete without a tool error.
+    for example in examples(project):
         _run(
             run,
-            "example",
+            f"example {example.name}",
             ["python", str(example)],
             cwd=project,
-            venv=venv,
-            expect=["Happy building!"],
+            venv=project / ".venv",
+            expect=[EXAMPLE_DONE],
             refuse=["is_error=True", "Traceback"],
         )
 
-    dist = project / "dist"
-    if _run(run, "uv build", [uv(), "build", "--quiet", "--out-dir", str(dist)], cwd=project):
-        artifacts = sorted(str(p) for p in dist.iterdir() if p.name.endswith((".whl", ".tar.gz")))
-        _run(run, "twine check --strict", [sys.executable, "-m", "twine", "check", "--strict", *artifacts], cwd=project)
-        started = time.perf_counter()
-        wheel = next(dist.glob("*.whl"))
-        _record(run, "wheel contents", wheel_problems(wheel, package_name), started)
-        bare = project / ".venv-bare"
-        imports = "; ".join(f"import {m}" for m in public_modules(project, package_name))
-        if _run(run, "bare venv", [uv(), "venv", "--quiet", "--python", python, str(bare)], cwd=project):
-            installed = _run(
-                run, "bare install", [uv(), "pip", "install", "--quiet", str(wheel)], cwd=project, venv=bare
-            )
-            if installed:
-                _run(run, "import in bare env", ["python", "-c", imports], cwd=project, venv=bare)
+
+def _concurrently(*chains: Callable[[], object]) -> None:
+    with ThreadPoolExecutor(max_workers=len(chains)) as pool:
+        for future in [pool.submit(chain) for chain in chains]:
+            future.result()
+
+
+def full_gates(
+    project: Path, python: str, package_name: str, *, mypy_cache: Path | None = None, concurrent: bool = True
+) -> GateRun:
+    """Every gate, on a full package. ``concurrent=False`` runs them one after another (as the benchmark's
+    reference: what an author's own gate run costs)."""
+    run = GateRun(project)
+    if not install(run, project, python):
+        return run
+    venv = project / ".venv"
+
+    def tests() -> None:
+        _run(run, "pytest", PYTEST, cwd=project, venv=venv)
+
+    def everything_else() -> None:
+        _run(run, "pyright strict", PYRIGHT, cwd=project, venv=venv)
+        _lint_and_mypy(run, project, mypy_cache)
+        packaging_gates(run, project, python, package_name)
+        _run_examples(run, project)
+
+    if concurrent:  # two at a time: the tests mostly wait on sockets and subprocesses
+        _concurrently(tests, everything_else)
+    else:
+        tests()
+        everything_else()
+    return run
+
+
+def package_gates(project: Path, python: str, package_name: str, *, mypy_cache: Path | None = None) -> GateRun:
+    """The gates of a package whose Python files the full package's gates already cover (see the module doc)."""
+    run = GateRun(project)
+    if install(run, project, python):
+        _concurrently(
+            lambda: _lint_and_mypy(run, project, mypy_cache),
+            lambda: packaging_gates(run, project, python, package_name),
+        )
     return run
 
 
 def run_package_tests(project: Path, python: str) -> GateRun:
     """Install a project with ``uv sync`` and run its own test suite (what a user does after an update)."""
     run = GateRun(project)
-    if _run(run, "install (uv sync)", [uv(), "sync", "--python", python, "--quiet"], cwd=project):
-        _run(
-            run,
-            "pytest",
-            ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-            cwd=project,
-            venv=project / ".venv",
-        )
+    if install(run, project, python):
+        _run(run, "pytest", PYTEST, cwd=project, venv=project / ".venv")
     return run

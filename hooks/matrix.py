@@ -82,7 +82,8 @@ def _take_slice(items: list[dict[str, Any]], spec: str) -> list[dict[str, Any]]:
     return items[k - 1 :: n]
 
 
-def _lane() -> list[dict[str, Any]]:
+def lane_renders() -> list[dict[str, Any]]:
+    """The renders of the lane ``MATRIX_LANE`` selects (``full``, the default, or ``fast``), unsliced."""
     lane = os.environ.get("MATRIX_LANE", "full")
     if lane not in ("full", "fast"):
         raise ValueError(f"MATRIX_LANE must be 'full' or 'fast', got {lane!r}")
@@ -96,9 +97,9 @@ def _sliced(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def selected_renders() -> list[dict[str, Any]]:
     """The renders this run checks statically: the lane's, then optionally one slice (variables above)."""
-    return _sliced(_lane())
+    return _sliced(lane_renders())
 
 
 def selected_packages() -> list[dict[str, Any]]:
     """The distinct packages this run puts through the gates, sliced the same way."""
-    return _sliced(distinct_packages(_lane()))
+    return _sliced(distinct_packages(lane_renders()))

@@ -14,7 +14,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # hooks/ is the template's own code, shared with docs and benchmarks
 
 from hooks.interpreters import find_python  # noqa: E402
+from hooks.plan import ALL_COMPONENTS  # noqa: E402
 from hooks.render import render, snapshot  # noqa: E402
+from tests.fast_render import install_compile_cache, without_git  # noqa: E402
+
+install_compile_cache()
 
 Render = Callable[[Mapping[str, Any]], Path]
 
@@ -25,13 +29,21 @@ def template_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return snapshot(tmp_path_factory.mktemp("template-source"))
 
 
+@pytest.fixture(scope="session")
+def full_package(template_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The full render (every component chosen, every other answer at its default), once per worker."""
+    with without_git():
+        return render({"components": list(ALL_COMPONENTS)}, tmp_path_factory.mktemp("full"), source=template_source)
+
+
 @pytest.fixture
 def render_project(template_source: Path, tmp_path: Path) -> Render:
     """Render answers (others default) into a fresh directory, exactly as ``copier copy --defaults`` would."""
     counter = iter(range(1_000_000))
 
     def _render(answers: Mapping[str, Any]) -> Path:
-        return render(answers, tmp_path / f"project-{next(counter)}", source=template_source)
+        with without_git():  # a plain directory rendered into a fresh one: git has nothing to do
+            return render(answers, tmp_path / f"project-{next(counter)}", source=template_source)
 
     return _render
 

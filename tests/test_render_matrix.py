@@ -2,14 +2,21 @@
 
 The matrix comes from copier.yml (hooks/matrix.py), so a new choice, bool or multiselect question joins it
 without touching this file. ``MATRIX_LANE``/``MATRIX_SLICE`` select a part of it (see hooks/matrix.py).
+
+Besides checking each render on its own, every render is compared with the *full* render (every component,
+default answers): its Python files must be byte-identical to the full render's, and so must the settings of
+pytest, mypy, pyright and ruff. The gates rely on it (hooks/plan.py): the full package's pyright and test runs
+stand for every other package's.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +24,11 @@ import pytest
 import yaml
 
 from hooks.matrix import render_id, selected_renders
+from hooks.plan import CHECKED_DIRS, component_folders
+from hooks.toml import toml
 from tests.conftest import Render, dev_tool
-from tests.toml import toml
 
 RENDERS = selected_renders()
-COMPONENT_DIRS = {"model_client": "models", "code_executor": "code_executors", "tool": "tools"}
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#|\.jinja\b")
 LICENSE_FIRST_LINES = {
     "MIT": "MIT License",
@@ -29,14 +36,40 @@ LICENSE_FIRST_LINES = {
     "BSD-3-Clause": "BSD 3-Clause License",
     "Proprietary": "All rights reserved",
 }
+PARSERS: dict[str, Callable[[str], object]] = {
+    ".py": ast.parse,
+    ".toml": toml.loads,
+    ".yml": yaml.safe_load,
+    ".yaml": yaml.safe_load,
+}
+# Most files are the same in many renders: each distinct content is parsed once per worker.
+_PARSED: set[tuple[str, str]] = set()
 
 
 def _files(project: Path) -> list[Path]:
     return sorted(p for p in project.rglob("*") if p.is_file())
 
 
+def _python_files(project: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(project)): path.read_text(encoding="utf-8")
+        for folder in CHECKED_DIRS
+        for path in sorted((project / folder).rglob("*.py"))
+    }
+
+
+def _tool_settings(project: Path) -> dict[str, Any]:
+    return toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+
+
+@pytest.fixture(scope="session")
+def full_render(full_package: Path) -> tuple[dict[str, str], Any]:
+    """The full render's Python files and tool settings: what every render must agree with."""
+    return _python_files(full_package), _tool_settings(full_package)
+
+
 @pytest.mark.parametrize("answers", RENDERS, ids=[render_id(a) for a in RENDERS])
-def test_render(render_project: Render, answers: dict[str, Any]) -> None:
+def test_render(render_project: Render, full_render: tuple[dict[str, str], Any], answers: dict[str, Any]) -> None:
     project = render_project(answers)
     files = _files(project)
     package = "autogen_example"  # the default package_name: free-text answers keep their defaults here
@@ -45,15 +78,21 @@ def test_render(render_project: Render, answers: dict[str, Any]) -> None:
         text = path.read_text(encoding="utf-8")
         assert not LEFTOVER_JINJA.search(text), f"Jinja left in {path.relative_to(project)}"
         assert ".jinja" not in path.name
-        if path.suffix == ".py":
-            ast.parse(text, filename=str(path))
-        elif path.suffix == ".toml":
-            toml.loads(text)
-        elif path.suffix in (".yml", ".yaml"):
-            yaml.safe_load(text)
+        parse = PARSERS.get(path.suffix)
+        key = (path.suffix, hashlib.sha256(text.encode()).hexdigest())
+        if parse is not None and key not in _PARSED:
+            parse(text)
+            _PARSED.add(key)
+
+    # The gates' premise (hooks/plan.py): Python files and tool settings are the full render's.
+    full_python, full_settings = full_render
+    for path, text in _python_files(project).items():
+        assert path in full_python, f"{path} exists only without some component: the full package cannot cover it"
+        assert text == full_python[path], f"{path} depends on the answers: make it identical (see hooks/plan.py)"
+    assert _tool_settings(project) == full_settings, "pyproject's [tool] settings depend on the answers"
 
     # Files present exactly for the chosen components.
-    for component, folder in COMPONENT_DIRS.items():
+    for component, folder in component_folders().items():
         chosen = component in answers["components"]
         assert (project / "src" / package / folder / "__init__.py").exists() == chosen, folder
         assert (project / "tests" / folder).exists() == chosen, f"tests/{folder}"

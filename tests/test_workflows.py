@@ -25,8 +25,8 @@ import yaml
 
 from hooks.answers import raw_config
 from hooks.render import render
+from hooks.toml import toml
 from tests.conftest import REPO_ROOT, dev_tool
-from tests.toml import toml
 
 RENDERS: dict[str, dict[str, Any]] = {
     "defaults": {},

@@ -1,4 +1,4 @@
-"""``tomllib`` on 3.11+, ``tomli`` on 3.10: one import for every test module."""
+"""`tomllib` on 3.11+, `tomli` on 3.10: one import for the template's own code and tests."""
 
 import sys
 
