@@ -87,6 +87,11 @@ def all_questions() -> tuple[Question, ...]:
     return tuple(found)
 
 
+def supported_pythons() -> tuple[str, ...]:
+    """Every Python a generated package may support, oldest first: ``python_min``'s choices."""
+    return tuple(raw_config()["python_min"]["choices"])
+
+
 def questions() -> tuple[Question, ...]:
     """Questions a user can be asked (computed values excluded)."""
     return tuple(q for q in all_questions() if q.when is not False)

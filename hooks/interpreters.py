@@ -1,7 +1,7 @@
 """Finds CPython interpreters without downloading any (``UV_PYTHON_DOWNLOADS=never``).
 
 uv finds interpreters on ``PATH``; pyenv keeps the others under ``$PYENV_ROOT/versions`` where only the
-global version has a working shim. Both places are searched, so every installed 3.10-3.13 is used and a
+global version has a working shim. Both places are searched, so every installed supported Python is used and a
 missing one is reported as ``None`` (callers skip cleanly).
 """
 
@@ -12,8 +12,6 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-
-SUPPORTED = ("3.10", "3.11", "3.12", "3.13")
 
 
 def _reports_version(executable: str, version: str) -> bool:
@@ -46,5 +44,7 @@ def find_python(version: str) -> str | None:
 
 
 if __name__ == "__main__":
-    for version in SUPPORTED:
+    from hooks.answers import supported_pythons
+
+    for version in supported_pythons():
         print(version, find_python(version) or "not found")

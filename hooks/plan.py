@@ -20,35 +20,31 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hooks.answers import raw_config
+import jinja2
+import yaml
+
+from hooks.answers import raw_config, supported_pythons
 from hooks.matrix import render_id
 from hooks.toml import toml
 
-SUPPORTED_PYTHONS: tuple[str, ...] = tuple(raw_config()["python_min"]["choices"])
-"""Every Python a generated package may support, oldest first (copier.yml's ``python_min`` choices)."""
+SUPPORTED_PYTHONS = supported_pythons()
 ALL_COMPONENTS: tuple[str, ...] = tuple(raw_config()["components"]["choices"].values())
 """Every component, in copier.yml's order."""
 CHECKED_DIRS = ("src", "tests", "examples")
 """Where a generated package keeps Python files: all of them are type-checked, tests run, examples run."""
-TEMPLATE_SRC = Path(__file__).resolve().parent.parent / "template" / "src" / "{{ package_name }}"
-_COMPONENT_FOLDER = re.compile(r"\{% if '(?P<component>\w+)' in components %\}(?P<folder>\w+)\{% endif %\}")
 
 
 def component_folders() -> dict[str, str]:
-    """Each component -> its subpackage folder, read from the template's own directory names
-    (``{% if 'tool' in components %}tools{% endif %}``), so the map cannot drift from the template."""
-    found: dict[str, str] = {}
-    for entry in TEMPLATE_SRC.iterdir():
-        match = _COMPONENT_FOLDER.fullmatch(entry.name)
-        if match:
-            found[match["component"]] = match["folder"]
-    return {component: found[component] for component in ALL_COMPONENTS}
+    """Each component -> its subpackage folder: copier.yml's computed ``component_folders`` (the render layer
+    checks that the template's directories follow it)."""
+    expression = raw_config()["component_folders"]["default"]
+    folders: dict[str, str] = yaml.safe_load(jinja2.Environment().from_string(expression).render())
+    return folders
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,15 @@
-"""Fixtures shared by the template's own tests."""
+"""Fixtures shared by the template's own tests.
+
+Two ways to render, each where it serves (docs/development.md):
+
+- ``render_project`` / ``template_source`` (hooks/render.py): copier's public ``run_copy`` with
+  ``unsafe=False`` from a plain-directory snapshot of the working tree: the trust-free proof and the fast path
+  for every answer combination.
+- pytest-copier's fixtures: ``copier_template`` (a session-scoped git snapshot of the template's parts, tagged
+  99.99.99, so ``copier update`` has a release to work with), ``copier`` (its copy/update helpers and
+  ``context()``, which shows the computed values) and the projects it returns (``run()`` for commands in a
+  render). Its helpers force ``unsafe=True``, so they never count as the trust-free proof.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +26,7 @@ sys.path.insert(0, str(REPO_ROOT))  # hooks/ is the template's own code, shared 
 
 from hooks.interpreters import find_python  # noqa: E402
 from hooks.plan import ALL_COMPONENTS  # noqa: E402
-from hooks.render import render, snapshot  # noqa: E402
+from hooks.render import TEMPLATE_PARTS, render, snapshot  # noqa: E402
 from tests.fast_render import install_compile_cache, without_git  # noqa: E402
 
 install_compile_cache()
@@ -27,6 +38,12 @@ Render = Callable[[Mapping[str, Any]], Path]
 def template_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The working tree's template parts as a plain directory (uncommitted edits included)."""
     return snapshot(tmp_path_factory.mktemp("template-source"))
+
+
+@pytest.fixture(scope="session")
+def copier_template_paths() -> list[str]:
+    """What pytest-copier's snapshot holds: the template's parts, not .git, .venv or the tests."""
+    return list(TEMPLATE_PARTS)
 
 
 @pytest.fixture(scope="session")

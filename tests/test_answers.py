@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import keyword
 import re
 import sys
 
 import pytest
 import yaml
+from pytest_copier import CopierFixture
 
 from hooks import answers, stdlib_names
-from hooks.answers import check_answer_keys, questions
+from hooks.answers import check_answer_keys, questions, supported_pythons
+from hooks.plan import ALL_COMPONENTS
 from tests.conftest import Render
 
 
@@ -96,6 +99,27 @@ def test_stdlib_name_list_is_current() -> None:
             },
         ),
         (
+            "Acme Search",
+            {
+                "distribution_name": "autogen-acme-search",
+                "tool_class": "AcmeSearchTool",
+                "tool_name": "acme_search",
+                "model_client_class": "AcmeSearchChatCompletionClient",
+            },
+        ),
+        (
+            "Acme Code Executor",
+            {"code_executor_class": "AcmeCodeExecutor", "tool_class": "AcmeCodeExecutorSearchTool"},
+        ),
+        (
+            "AutoGen",
+            {
+                "distribution_name": "autogen-extension",
+                "code_executor_class": "CustomCodeExecutor",
+                "tool_class": "CustomSearchTool",
+            },
+        ),
+        (
             "3D Printer Bridge",
             {
                 "distribution_name": "autogen-3d-printer-bridge",
@@ -119,3 +143,34 @@ def test_defaults_derive_from_the_project_name(
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     for name, value in expected.items():
         assert recorded[name] == value, name
+
+
+# ---- computed values, read from copier's own rendering context (pytest-copier's ``context()``) ----
+
+
+@pytest.mark.parametrize("python_min", supported_pythons())
+def test_python_versions_run_from_python_min_to_the_newest(copier: CopierFixture, python_min: str) -> None:
+    pythons = supported_pythons()
+    assert copier.context(python_min=python_min)["python_versions"] == list(pythons[pythons.index(python_min) :])
+
+
+def test_component_folders_name_every_component(copier: CopierFixture) -> None:
+    folders = copier.context()["component_folders"]
+    assert list(folders) == list(ALL_COMPONENTS)
+    assert len(set(folders.values())) == len(folders), "two components would share a folder"
+
+
+def _words(name: str) -> list[str]:
+    """PascalCase, snake_case or UPPER_SNAKE -> lowercase words."""
+    return [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", name.replace("_", " "))]
+
+
+@pytest.mark.parametrize("project_name", ["Acme Search", "Acme Chat", "Acme Code", "Acme Tool", "Search", "AutoGen"])
+def test_derived_names_never_double_a_word(copier: CopierFixture, project_name: str) -> None:
+    context = copier.context(project_name=project_name)
+    names = [context[name] for name in ("model_client_class", "code_executor_class", "tool_class", "tool_name")]
+    names += [context["tool_env_prefix"], context["distribution_name"].replace("-", "_")]
+    for name in names:
+        words = _words(name)
+        assert all(a != b for a, b in itertools.pairwise(words)), f"{name} doubles a word"
+    assert context["tool_env_prefix"] != context["env_prefix"], "the tool's variables would be the model client's"
