@@ -191,10 +191,10 @@ def test_overlapping_edit_shows_up_as_a_conflict(tmp_path: Path) -> None:
     assert "python -m pip install autogen-example" in text
 
 
-@pytest.fixture(scope="module")
-def head_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("template-head")
-    return template_repo(root / "repo", [(None, snapshot(root / "tree"))])
+@pytest.fixture
+def head_repo(copier_template: Path) -> Path:
+    """pytest-copier's session snapshot of the working tree: a git repository whose one commit is tagged."""
+    return copier_template
 
 
 def test_adding_a_component_later_brings_its_files_and_keeps_edits(head_repo: Path, tmp_path: Path) -> None:

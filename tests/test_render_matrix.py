@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from hooks.matrix import render_id, selected_renders
-from hooks.plan import CHECKED_DIRS, SUPPORTED_PYTHONS, component_folders
+from hooks.plan import ALL_COMPONENTS, CHECKED_DIRS, SUPPORTED_PYTHONS, component_folders
 from hooks.toml import toml
 from tests.conftest import Render, dev_tool
 
@@ -97,7 +97,9 @@ def test_render(render_project: Render, full_render: tuple[dict[str, str], Any],
         assert (project / "src" / package / folder / "__init__.py").exists() == chosen, folder
         assert (project / "tests" / folder).exists() == chosen, f"tests/{folder}"
     assert (project / ".github").exists() == (answers["ci"] == "github")
-    assert (project / "mkdocs.yml").exists() == answers["docs"]
+    assert (project / "zensical.toml").exists() == answers["docs"]
+    for component in ALL_COMPONENTS:
+        assert (project / "examples" / f"{component}.py").exists() == (component in answers["components"])
 
     # Metadata agrees with the answers.
     pyproject = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -133,9 +135,9 @@ def test_free_text_comes_out_intact(render_project: Render) -> None:
     assert metadata["description"] == TRICKY_TEXT
     assert metadata["authors"][0]["name"] == TRICKY_TEXT
     assert metadata["name"] == "autogen-tom-s-quoted-back-slash-not-jinja-raw-n-c-d-b-amp"
-    mkdocs = yaml.safe_load((project / "mkdocs.yml").read_text(encoding="utf-8"))
-    assert mkdocs["site_name"] == TRICKY_TEXT
-    assert mkdocs["site_description"] == TRICKY_TEXT
+    site = toml.loads((project / "zensical.toml").read_text(encoding="utf-8"))["project"]
+    assert site["site_name"] == TRICKY_TEXT
+    assert site["site_description"] == TRICKY_TEXT
     readme = (project / "README.md").read_text(encoding="utf-8")
     assert readme.startswith(f"# {TRICKY_TEXT}\n\n{TRICKY_TEXT}\n")
     assert TRICKY_TEXT in (project / "LICENSE").read_text(encoding="utf-8")

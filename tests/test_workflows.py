@@ -251,7 +251,7 @@ def test_ci_agrees_with_the_answers(name: str, rendered: dict[str, Path]) -> Non
     docs = answers.get("docs", True)
     assert ("docs" in jobs) == docs
     if docs:
-        assert "uv run --group docs mkdocs build --strict" in _job_text(jobs["docs"])
+        assert "uv run --group docs zensical build --strict" in _job_text(jobs["docs"])
 
 
 @pytest.mark.parametrize("name", list(RENDERS))
@@ -316,6 +316,8 @@ def test_dependabot_and_pre_commit(name: str, rendered: dict[str, Path]) -> None
             "check-added-large-files",
         },
         "https://github.com/abravalheri/validate-pyproject": {"validate-pyproject"},
+        "https://github.com/codespell-project/codespell": {"codespell"},
+        "https://github.com/zizmorcore/zizmor-pre-commit": {"zizmor"},
     }
     assert set(repos) == set(expected)
     for url, hooks in expected.items():
@@ -355,4 +357,4 @@ def test_repository_ci_fans_the_matrix_out() -> None:
         f"no job runs the suite with the minimum copier {min_copier}"
     )
     assert sum("pytest -n auto" in text for text in runs.values()) >= 3, "matrix, oldest and newest copier"
-    assert any("mkdocs build --strict" in text for text in runs.values())
+    assert any("zensical build --strict" in text for text in runs.values())

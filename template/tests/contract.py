@@ -1,29 +1,29 @@
 """Component contract kit: the checks every AutoGen component in this package must pass.
 
-Keep using it as the package grows. To cover a new component, subclass ``ComponentContract`` in a
-``test_*.py`` module, name the subclass ``Test...`` and fill in the class attributes:
+Keep using it as the package grows. To cover a new component, subclass `ComponentContract` in a
+`test_*.py` module, name the subclass `Test...` and fill in the class attributes:
 
-    .. code-block:: python
+    ```python
+    class TestMyToolContract(ComponentContract[MyTool]):
+        interface = BaseTool
+        provider = "my_package.tools.MyTool"
+        secrets = ("sk-contract-secret",)
 
-        class TestMyToolContract(ComponentContract[MyTool]):
-            interface = BaseTool
-            provider = "my_package.tools.MyTool"
-            secrets = ("sk-contract-secret",)
-
-            def make(self) -> MyTool:
-                # A non-default value in every config field, so the round trip proves each one survives.
-                return MyTool(base_url="http://127.0.0.1:1", api_key="sk-contract-secret", timeout=3.5)
+        def make(self) -> MyTool:
+            # A non-default value in every config field, so the round trip proves each one survives.
+            return MyTool(base_url="http://127.0.0.1:1", api_key="sk-contract-secret", timeout=3.5)
+    ```
 
 What it proves, for each component:
 
 - constructing it works (every abstract member of the interface is implemented);
-- the public provider path imports and resolves to the class, and ``component_type``, ``component_version``
-  and ``component_config_schema`` are set;
-- ``dump_component()`` -> JSON -> ``load_component()`` gives the same config, and ``make()`` really sets
+- the public provider path imports and resolves to the class, and `component_type`, `component_version`
+  and `component_config_schema` are set;
+- `dump_component()` -> JSON -> `load_component()` gives the same config, and `make()` really sets
   every field to a non-default value;
-- secret values never appear in ``repr``, ``str``, the dumped model or its JSON, and a key reloaded from JSON
-  (where AutoGen masks it as ``**********``) counts as absent instead of being used;
-- loading works with and without ``AUTOGEN_ALLOWED_PROVIDER_NAMESPACES`` (AutoGen releases after 0.7.5
+- secret values never appear in `repr`, `str`, the dumped model or its JSON, and a key reloaded from JSON
+  (where AutoGen masks it as `**********`) counts as absent instead of being used;
+- loading works with and without `AUTOGEN_ALLOWED_PROVIDER_NAMESPACES` (AutoGen releases after 0.7.5
   refuse providers outside a trusted list unless the package is named there).
 """
 
@@ -45,7 +45,7 @@ NAMESPACE_VARIABLE = "AUTOGEN_ALLOWED_PROVIDER_NAMESPACES"
 
 
 def secret_field_names(config: BaseModel) -> set[str]:
-    """Names of the config fields that hold a ``SecretStr``."""
+    """Names of the config fields that hold a `SecretStr`."""
     return {name for name in type(config).model_fields if isinstance(getattr(config, name), SecretStr)}
 
 
@@ -58,11 +58,11 @@ class ComponentContract(ABC, Generic[C]):
     """Base class of a component's contract tests (not collected itself: its name does not start with Test)."""
 
     interface: ClassVar[type[Any]]
-    """The AutoGen interface the component implements, e.g. ``ChatCompletionClient``."""
+    """The AutoGen interface the component implements, e.g. `ChatCompletionClient`."""
     provider: ClassVar[str]
     """The public import path written into dumped configs."""
     secrets: ClassVar[tuple[str, ...]] = ()
-    """Secret values ``make()`` passes in; none may leak."""
+    """Secret values `make()` passes in; none may leak."""
     runtime_only: ClassVar[tuple[str, ...]] = ()
     """Constructor arguments deliberately left out of the config: live objects (an HTTP client, a callable)
     that cannot be written as JSON. Everything else the constructor takes must be a config field."""

@@ -1,19 +1,20 @@
 """A real HTTP/1.1 server on 127.0.0.1 for offline tests.
 
 It runs inside the test's event loop on an ephemeral port, so a test sees the same sockets, timeouts and
-connection errors a user would, without any network. A handler gets each parsed ``Request`` and answers
-through a ``Responder``: a whole body, a chunked stream written piece by piece, or an abrupt drop.
+connection errors a user would, without any network. A handler gets each parsed `Request` and answers
+through a `Responder`: a whole body, a chunked stream written piece by piece, or an abrupt drop.
 Keep-alive is supported, so connection pooling in the client under test is exercised too.
 
 Example:
 
-    .. code-block:: python
+    ```python
+    async def handler(request: Request, respond: Responder) -> None:
+        await respond.json(200, {"path": request.path})
 
-        async def handler(request: Request, respond: Responder) -> None:
-            await respond.json(200, {"path": request.path})
+    async with LoopbackServer(handler) as server:
+        ...  # point the client at server.url
+    ```
 
-        async with LoopbackServer(handler) as server:
-            ...  # point the client at server.url
 """
 
 from __future__ import annotations
@@ -97,11 +98,11 @@ class Responder:
         await self._write(self._head(status, head) + body)
 
     async def json(self, status: int, payload: Any, *, headers: Mapping[str, str] = {}) -> None:
-        """Send ``payload`` as a JSON body."""
+        """Send `payload` as a JSON body."""
         await self.send(status, json.dumps(payload).encode(), content_type="application/json", headers=headers)
 
     async def start_stream(self, status: int = 200, *, content_type: str = "text/event-stream") -> None:
-        """Start a chunked response; follow with ``write`` calls and ``end_stream``."""
+        """Start a chunked response; follow with `write` calls and `end_stream`."""
         self.sent = True
         self._streaming = True
         head = {"Content-Type": content_type, "Transfer-Encoding": "chunked", "Cache-Control": "no-cache"}
@@ -127,7 +128,7 @@ Handler = Callable[[Request, Responder], Awaitable[None]]
 
 
 class LoopbackServer:
-    """Serves ``handler`` on ``127.0.0.1`` while the ``async with`` block runs; records every request."""
+    """Serves `handler` on `127.0.0.1` while the `async with` block runs; records every request."""
 
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
