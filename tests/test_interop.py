@@ -1,0 +1,150 @@
+"""The generated model client against software no one here wrote (marker `interop`; docs/interop.md).
+
+- **LiteLLM's proxy** (a real OpenAI-compatible server, in its own cached environment) in front of the rendered
+  package's scripted upstream: every scenario in `tests/interop/scenarios.py` must pass with the generated
+  client, and wherever autogen-ext's `OpenAIChatCompletionClient` (the control) passes, ours must too.
+- **OpenAI's official request schema**: every chat-completions body the rendered package's own model tests send
+  must be a valid `CreateChatCompletionRequest` (`tests/interop/openai_schema.py`).
+
+Both run once per session (`tests/interop/lane.py`), shared by every xdist worker through a file lock. A part
+that cannot be installed or started fails with what went wrong and how to fix it; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.interop import lane
+from tests.interop.environments import file_lock
+from tests.interop.openai_schema import REFERENCE, admit_null, problems, stale_files
+
+DOCS = REPO_ROOT / "docs" / "interop.md"
+CHAT_COMPLETIONS = "/chat/completions"
+
+
+@pytest.fixture(scope="session")
+def interop_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The lane's report, computed by the first worker that asks and read by the others."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the parent is per session
+    path = shared / "interop-report.json"
+    with file_lock(shared / "interop-report.lock"):
+        if not path.exists():
+            path.write_text(json.dumps(lane.run(shared / "interop")))
+    return dict(json.loads(path.read_text()))
+
+
+def lane_results(report: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    if report["lane"]["error"]:
+        pytest.fail(report["lane"]["error"], pytrace=False)
+    results: dict[str, dict[str, dict[str, Any]]] = report["lane"]["results"]
+    missing = set(lane.scenario_names()) - set(results)
+    assert not missing, f"scenarios that did not run: {sorted(missing)}"
+    return results
+
+
+def _table(report: dict[str, Any]) -> str:
+    return f"LiteLLM {report['litellm']}, autogen-ext {report['autogen_ext']}:\n" + lane.control_table(
+        report["lane"]["results"]
+    )
+
+
+@pytest.mark.interop
+@pytest.mark.parametrize("scenario", lane.scenario_names())
+def test_generated_client_through_litellm(interop_report: dict[str, Any], scenario: str) -> None:
+    outcome = lane_results(interop_report)[scenario]["generated"]
+    assert outcome["ok"], f"{scenario} through LiteLLM {interop_report['litellm']}: {outcome['detail']}"
+
+
+@pytest.mark.interop
+def test_generated_client_does_at_least_as_well_as_autogen_ext(interop_report: dict[str, Any]) -> None:
+    results = lane_results(interop_report)
+    worse = {
+        scenario: by_client["generated"]["detail"]
+        for scenario, by_client in results.items()
+        if by_client["autogen-ext"]["ok"] and not by_client["generated"]["ok"]
+    }
+    assert not worse, f"autogen-ext passes where the generated client fails: {worse}\n{_table(interop_report)}"
+
+
+@pytest.mark.interop
+def test_docs_record_the_control_results(interop_report: dict[str, Any]) -> None:
+    table = lane.control_table(lane_results(interop_report))
+    assert table in DOCS.read_text(encoding="utf-8"), (
+        f"docs/interop.md's control table differs from this run; replace it with:\n{table}"
+    )
+
+
+def _logged_chat_requests(report: dict[str, Any]) -> list[dict[str, Any]]:
+    capture = report["capture"]
+    if capture["error"]:
+        pytest.fail(capture["error"], pytrace=False)
+    assert capture["returncode"] == 0, f"the generated model tests failed, so the capture is incomplete:\n{capture}"
+    lines = Path(capture["log"]).read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines]
+    return [e for e in entries if e["method"] == "POST" and urlsplit(e["target"]).path.endswith(CHAT_COMPLETIONS)]
+
+
+@pytest.mark.interop
+def test_every_request_body_of_the_generated_tests_is_a_valid_openai_request(interop_report: dict[str, Any]) -> None:
+    requests = _logged_chat_requests(interop_report)
+    modules = {entry["test"].split("::")[0] for entry in requests}
+    # The capture holds the request tests, the reply tests and the agent test at least: it is not vacuous.
+    assert {"tests/models/test_requests.py", "tests/models/test_agent.py"} <= modules, modules
+    invalid: dict[str, list[str]] = {}
+    for entry in requests:
+        try:
+            found = problems(json.loads(entry["body"]))
+        except (KeyError, ValueError) as exc:
+            found = [f"not a JSON body: {exc!r}"]
+        if found:
+            invalid.setdefault(entry["test"], []).extend(found)
+    assert not invalid, f"{len(invalid)} of the generated tests sent invalid requests:\n" + "\n".join(
+        f"- {test}: {'; '.join(found)}" for test, found in invalid.items()
+    )
+
+
+# ---- the schema tooling itself (no environment needed) ------------------------------------------------------
+
+
+def test_vendored_openai_schema_matches_the_reference() -> None:
+    if not (REFERENCE / "openapi.json").is_file():
+        message = f"the reference description is not at {REFERENCE}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    assert not stale_files(), "re-vendor with `uv run python -m tests.interop.openai_schema --write`"
+
+
+def test_nullable_becomes_a_type_that_admits_null() -> None:
+    assert admit_null({"type": "integer", "nullable": True}) == {"type": ["integer", "null"]}
+    assert admit_null({"type": "string", "enum": ["a"], "nullable": True}) == {
+        "type": ["string", "null"],
+        "enum": ["a", None],
+    }
+    assert admit_null({"$ref": "#/x", "nullable": True}) == {"anyOf": [{"$ref": "#/x"}, {"type": "null"}]}
+    assert admit_null({"type": "number", "nullable": False}) == {"type": "number"}
+    # A property that happens to be called "nullable" is a schema, not the keyword.
+    properties = {"properties": {"nullable": {"type": "boolean"}}}
+    assert admit_null(properties) == properties
+
+
+MINIMAL = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_the_schema_check_accepts_valid_requests_and_names_what_is_wrong() -> None:
+    assert problems(MINIMAL) == []
+    # null is valid where the description says nullable (the rewrite at work)
+    assert problems({**MINIMAL, "stop": None, "temperature": None, "max_completion_tokens": None}) == []
+    assert problems({**MINIMAL, "messages": []}) == ["messages: [] should be non-empty"]
+    assert problems({**MINIMAL, "temperature": "hot"}) == ["temperature: 'hot' is not of type 'number'"]
+    wrong_message = {"model": "m", "messages": [{"role": "user", "content": 5}]}
+    assert problems(wrong_message) == ["messages/0/content: 5 is not of type 'string'"]
+    assert problems({"messages": MINIMAL["messages"]}) == ["(body): 'model' is a required property"]
