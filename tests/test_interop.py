@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +23,8 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.interop import lane
-from tests.interop.environments import file_lock
+from tests.interop.environments import READY_MARKER, EnvironmentSetupError, ensure_environment, file_lock
+from tests.interop.litellm_proxy import LiteLLMProxy, ProxyStartError
 from tests.interop.openai_schema import REFERENCE, admit_null, problems, stale_files
 
 DOCS = REPO_ROOT / "docs" / "interop.md"
@@ -109,6 +111,58 @@ def test_every_request_body_of_the_generated_tests_is_a_valid_openai_request(int
     assert not invalid, f"{len(invalid)} of the generated tests sent invalid requests:\n" + "\n".join(
         f"- {test}: {'; '.join(found)}" for test, found in invalid.items()
     )
+
+
+# ---- the lane's own machinery (no environment needed) -------------------------------------------------------
+
+
+def _fake_proxy_environment(tmp_path: Path, script: str) -> Path:
+    """An environment whose `bin/litellm` is the shell ``script``."""
+    executable = tmp_path / "fake-venv" / "bin" / "litellm"
+    executable.parent.mkdir(parents=True)
+    executable.write_text("#!/bin/sh\n" + script)
+    executable.chmod(0o755)
+    return tmp_path / "fake-venv"
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")  # a zombie has already been killed; only its parent's wait is missing
+
+
+def test_a_proxy_that_exits_while_starting_fails_with_its_output(tmp_path: Path) -> None:
+    venv = _fake_proxy_environment(tmp_path, 'echo "ModuleNotFoundError: fastapi"; exit 3\n')
+    with pytest.raises(ProxyStartError, match=r"exited with status 3[\s\S]*ModuleNotFoundError: fastapi"):
+        LiteLLMProxy(venv, "http://127.0.0.1:9/v1", tmp_path).start()
+
+
+def test_a_proxy_that_never_answers_is_stopped_with_all_it_started(tmp_path: Path) -> None:
+    # The fake proxy starts a child of its own, then hangs without ever listening.
+    venv = _fake_proxy_environment(tmp_path, "sleep 300 &\necho $! > child.pid\nexec sleep 300\n")
+    with pytest.raises(ProxyStartError, match="did not answer within 1s"):
+        LiteLLMProxy(venv, "http://127.0.0.1:9/v1", tmp_path, start_timeout=1).start()
+    child = int((tmp_path / "child.pid").read_text())
+    deadline = time.monotonic() + 5
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(child), "the proxy's child outlived it"
+
+
+def test_an_environment_that_cannot_be_installed_says_what_failed_and_how_to_fix_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTEROP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("UV_OFFLINE", "1")  # the package is in no cache, so this fails at once, offline
+    with pytest.raises(EnvironmentSetupError) as caught:
+        ensure_environment("broken", ["interop-lane-no-such-package==1.0"])
+    message = str(caught.value)
+    assert "installing the broken environment failed" in message
+    assert "interop-lane-no-such-package" in message
+    assert "uv run python -m tests.interop.environments" in message
+    assert not list((tmp_path / "cache").glob(f"*/{READY_MARKER}")), "a failed environment must not count as ready"
 
 
 # ---- the schema tooling itself (no environment needed) ------------------------------------------------------

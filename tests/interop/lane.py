@@ -35,7 +35,7 @@ from tests.interop.environments import (
     proxy_environment,
     venv_python,
 )
-from tests.interop.litellm_proxy import MASTER_KEY, LiteLLMProxy, ProxyStartError
+from tests.interop.litellm_proxy import MASTER_KEY, NO_PROXY, LiteLLMProxy, ProxyStartError
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS_SCRIPT = HERE / "scenarios.py"
@@ -101,7 +101,7 @@ def run_scenarios(project: Path, clients: Path, proxy_venv: Path, workdir: Path)
         runner = subprocess.Popen(
             [*argv, "--results", str(results_path)],
             cwd=project,
-            env={**tool_env(clients), "NO_PROXY": "127.0.0.1,localhost"},
+            env={**tool_env(clients), **NO_PROXY},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -129,7 +129,7 @@ def run_scenarios(project: Path, clients: Path, proxy_venv: Path, workdir: Path)
 
 def start_capture(project: Path, clients: Path, log: Path) -> subprocess.Popen[str]:
     """The rendered package's model tests, logging every request their loopback servers receive."""
-    env = {**tool_env(clients), REQUEST_LOG_VARIABLE: str(log)}
+    env = {**tool_env(clients), **NO_PROXY, REQUEST_LOG_VARIABLE: str(log)}
     return subprocess.Popen(
         [str(venv_python(clients)), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/models"],
         cwd=project,

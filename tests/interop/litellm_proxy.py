@@ -25,7 +25,8 @@ from types import TracebackType
 MASTER_KEY = "sk-interop-master-key"
 """The key clients send to the proxy (LiteLLM refuses to start its key checks without one)."""
 UPSTREAM_KEY = "sk-interop-upstream-key"
-START_TIMEOUT = 120.0
+NO_PROXY = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+"""Loopback traffic never goes through an HTTP proxy the machine may have configured."""
 STOP_TIMEOUT = 10.0
 MAX_LIFETIME = 900
 """Seconds after which the proxy ends itself (coreutils `timeout`), even if whoever started it was killed."""
@@ -37,7 +38,7 @@ OFFLINE_ENVIRONMENT = {
     "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
     "LITELLM_LOCAL_POLICY_TEMPLATES": "True",
     "LITELLM_MODE": "PRODUCTION",  # DEV mode loads a .env file from the working directory
-    "NO_PROXY": "127.0.0.1,localhost",
+    **NO_PROXY,
 }
 
 
@@ -78,12 +79,14 @@ class LiteLLMProxy:
         venv: The environment holding LiteLLM (`bin/litellm`).
         upstream_base_url: The API root the proxy forwards to (ending in `/v1`).
         workdir: Where the config and the proxy's log are written.
+        start_timeout: Seconds the proxy may take to answer its liveness probe.
     """
 
-    def __init__(self, venv: Path, upstream_base_url: str, workdir: Path) -> None:
+    def __init__(self, venv: Path, upstream_base_url: str, workdir: Path, *, start_timeout: float = 120.0) -> None:
         self._venv = venv
         self._upstream = upstream_base_url
         self._workdir = workdir
+        self._start_timeout = start_timeout
         self.log_path = workdir / "litellm.log"
         self._process: subprocess.Popen[bytes] | None = None
         self.port = 0
@@ -100,11 +103,20 @@ class LiteLLMProxy:
             return "(no log)"
 
     def start(self) -> None:
-        """Start the proxy and wait until it answers its liveness probe."""
+        """Start the proxy and wait until it answers its liveness probe (a port taken meanwhile: try another)."""
         self._workdir.mkdir(parents=True, exist_ok=True)
         config = self._workdir / "litellm-config.yaml"
         config.write_text(json.dumps(proxy_config(self._upstream), indent=2))  # JSON is YAML
-        self.port = free_port()
+        for attempt in range(3):
+            try:
+                self._launch(config)
+                return
+            except ProxyStartError:
+                if attempt == 2 or "address already in use" not in self.log_tail().lower():
+                    raise
+
+    def _launch(self, config: Path) -> None:
+        self.port = free_port()  # free now; another process could take it before LiteLLM binds (start retries)
         env = {key: value for key, value in os.environ.items() if not key.startswith(("LITELLM_", "VIRTUAL_ENV"))}
         env.update(OFFLINE_ENVIRONMENT, LITELLM_MASTER_KEY=MASTER_KEY)
         lifetime = ["timeout", "--kill-after=5", str(MAX_LIFETIME)]
@@ -119,35 +131,37 @@ class LiteLLMProxy:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: stop() ends the proxy and anything it spawned
             )
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self._start_timeout
         while not self._alive():
-            if self._process.poll() is not None:
-                raise ProxyStartError(
-                    f"LiteLLM's proxy exited with status {self._process.returncode} while starting:\n{self.log_tail()}"
-                )
+            status = self._process.poll()
+            if status is not None:
+                self.stop()
+                raise ProxyStartError(f"LiteLLM's proxy exited with status {status} while starting:\n{self.log_tail()}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise ProxyStartError(f"LiteLLM's proxy did not answer within {START_TIMEOUT:.0f}s:\n{self.log_tail()}")
+                raise ProxyStartError(
+                    f"LiteLLM's proxy did not answer within {self._start_timeout:.0f}s:\n{self.log_tail()}"
+                )
             time.sleep(0.1)
 
     def _alive(self) -> bool:
+        probe = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an HTTP proxy
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health/liveliness", timeout=2) as response:
+            with probe.open(f"http://127.0.0.1:{self.port}/health/liveliness", timeout=2) as response:
                 return bool(response.status == 200)
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return False
 
     def stop(self) -> None:
-        """Stop the proxy's whole process group; safe to call twice."""
+        """Stop the proxy's whole process group (SIGTERM, then SIGKILL); safe to call twice."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            pass
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=STOP_TIMEOUT)
         # Whatever is left of the group (a worker that ignored SIGTERM, or the leader itself) goes now.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)

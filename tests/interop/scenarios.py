@@ -60,7 +60,11 @@ MAX_RETRIES = 2
 
 @dataclass
 class Scripted:
-    """The public names of the rendered package's `tests/models/scripted_server.py`."""
+    """The public names of the rendered package's `tests/models/scripted_server.py`.
+
+    `ScriptedServer()` is an async context manager with `base_url`, `queue(*steps)` (each chat-completions
+    request it receives is answered with the next step) and `requests` (what it received: `target`, `body`).
+    """
 
     server_class: Any
     reply: Any  # Reply(text=, tool_calls=, usage=, finish_reason=, chunk_size=)
@@ -72,6 +76,11 @@ def scripted_server() -> Scripted:
     sys.path.insert(0, os.getcwd())  # the rendered project: its `tests` package, not this repository's
     module = importlib.import_module("tests.models.scripted_server")
     return Scripted(module.ScriptedServer, module.Reply, module.ToolCall, module.ErrorReply)
+
+
+def chat_bodies(server: Any) -> list[dict[str, Any]]:
+    """The decoded chat-completions request bodies the scripted server received, in order."""
+    return [json.loads(r.body) for r in server.requests if r.target.split("?")[0].endswith("/chat/completions")]
 
 
 @dataclass
@@ -154,6 +163,7 @@ class Run:
     proxy_key: str
     clients: list[ChatCompletionClient] = field(default_factory=list[ChatCompletionClient])
     seen_before: int = 0
+    queued: int = 0
 
     def client(self, max_retries: int = MAX_RETRIES) -> ChatCompletionClient:
         client = self.kind.make(self.proxy_url, self.proxy_key, max_retries)
@@ -162,11 +172,17 @@ class Run:
 
     def queue(self, *steps: Any) -> None:
         self.upstream.queue(*steps)
+        self.queued += len(steps)
 
     @property
     def sent(self) -> list[dict[str, Any]]:
         """The chat-completion bodies the upstream received (from LiteLLM) during this scenario."""
-        return list(self.upstream.bodies[self.seen_before :])
+        return chat_bodies(self.upstream)[self.seen_before :]
+
+    @property
+    def unused(self) -> int:
+        """Steps queued in this scenario that no request consumed (each request consumes one)."""
+        return max(0, self.queued - len(self.sent))
 
     async def stream(self, client: ChatCompletionClient, messages: Sequence[LLMMessage], **kwargs: Any) -> Streamed:
         chunks: list[str] = []
@@ -456,15 +472,15 @@ SCENARIOS: dict[str, Scenario] = {
 # ---- running them ---------------------------------------------------------------------------------------------
 
 
-async def drain(upstream: Any) -> None:
-    """Serve any steps a failed scenario left queued, straight from the upstream, so the next one starts clean."""
+async def drain(upstream: Any, steps: int) -> None:
+    """Serve the steps a failed scenario left queued, straight from the upstream, so the next one starts clean."""
     async with httpx.AsyncClient(base_url=upstream.base_url, timeout=5) as http:
-        for _ in range(upstream.pending):
+        for _ in range(steps):
             await http.post("/chat/completions", json={"model": MODEL, "messages": []})
 
 
 async def run_one(scenario: Scenario, run: Run) -> dict[str, Any]:
-    run.seen_before = len(run.upstream.bodies)
+    run.seen_before = len(chat_bodies(run.upstream))
     started = time.perf_counter()
     try:
         await asyncio.wait_for(scenario(run), SCENARIO_TIMEOUT)
@@ -478,10 +494,11 @@ async def run_one(scenario: Scenario, run: Run) -> dict[str, Any]:
         for client in run.clients:
             await client.close()
         run.clients.clear()
-    if run.upstream.pending:
-        outcome["detail"] += f" [{run.upstream.pending} scripted step(s) left unused]"
+    unused = run.unused
+    if unused:
+        outcome["detail"] += f" [{unused} scripted step(s) left unused]"
         outcome["ok"] = False
-        await drain(run.upstream)
+        await drain(run.upstream, unused)
     outcome["seconds"] = round(time.perf_counter() - started, 3)
     return outcome
 
