@@ -42,6 +42,7 @@ from autogen_core.models import (
     FunctionExecutionResult,
     FunctionExecutionResultMessage,
     LLMMessage,
+    ModelFamily,
     ModelInfo,
     SystemMessage,
     UserMessage,
@@ -50,7 +51,9 @@ from autogen_core.tools import FunctionTool
 from pydantic import BaseModel
 
 MODEL = "scripted-model"
-MODEL_INFO = ModelInfo(vision=False, function_calling=True, json_output=True, family="unknown", structured_output=True)
+MODEL_INFO = ModelInfo(
+    vision=False, function_calling=True, json_output=True, family=ModelFamily.UNKNOWN, structured_output=True
+)
 TIMEOUT = 20.0
 SCENARIO_TIMEOUT = 60.0
 MAX_RETRIES = 2
@@ -165,8 +168,9 @@ class Run:
     seen_before: int = 0
     queued: int = 0
 
-    def client(self, max_retries: int = MAX_RETRIES) -> ChatCompletionClient:
-        client = self.kind.make(self.proxy_url, self.proxy_key, max_retries)
+    def client(self, max_retries: int = MAX_RETRIES, api_key: str | None = None) -> ChatCompletionClient:
+        """A client of this kind pointed at the proxy; closed when the scenario ends."""
+        client = self.kind.make(self.proxy_url, api_key or self.proxy_key, max_retries)
         self.clients.append(client)
         return client
 
@@ -366,8 +370,7 @@ async def _expect_status(run: Run, call: Awaitable[object], status: int, message
 async def wrong_api_key(run: Run) -> None:
     # LiteLLM itself refuses the key, with its own status and body: without a database it cannot look up
     # a key other than the master key, and says so with HTTP 400.
-    client = run.kind.make(run.proxy_url, "sk-not-the-proxy-key", MAX_RETRIES)
-    run.clients.append(client)
+    client = run.client(api_key="sk-not-the-proxy-key")
     await _expect_status(run, client.create(PROMPT), 400, "No connected db")
     check(not run.sent, f"the upstream got {len(run.sent)} requests")
 
@@ -424,7 +427,6 @@ async def assistant_agent(run: Run) -> None:
     items = [item async for item in agent.run_stream(task="What is 2 + 3?")]
     result = items[-1]
     check(isinstance(result, TaskResult), f"the run ended with {result!r}")
-    assert isinstance(result, TaskResult)
     final = result.messages[-1]
     check(isinstance(final, TextMessage) and final.content == "2 + 3 = 5.", f"final message {final!r}")
     executions = [r for m in result.messages if isinstance(m, ToolCallExecutionEvent) for r in m.content]
