@@ -117,7 +117,7 @@ def test_every_request_body_of_the_generated_tests_is_a_valid_openai_request(int
 
 
 def _fake_proxy_environment(tmp_path: Path, script: str) -> Path:
-    """An environment whose `bin/litellm` is the shell ``script``."""
+    """An environment whose `bin/litellm` is the shell `script`."""
     executable = tmp_path / "fake-venv" / "bin" / "litellm"
     executable.parent.mkdir(parents=True)
     executable.write_text("#!/bin/sh\n" + script)

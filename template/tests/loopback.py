@@ -206,7 +206,7 @@ class LoopbackServer:
 
 
 def _log_request(request: Request) -> None:
-    """Append ``request`` to the file named by ``LOOPBACK_REQUEST_LOG``, if it is set (a small blocking write)."""
+    """Append `request` to the file named by `LOOPBACK_REQUEST_LOG`, if it is set (a small blocking write)."""
     path = os.environ.get(REQUEST_LOG_VARIABLE)
     if not path:
         return

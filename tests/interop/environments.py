@@ -101,7 +101,7 @@ def _run(argv: Sequence[str], what: str, *, venv: Path | None = None) -> None:
 
 
 def ensure_environment(name: str, requirements: Sequence[str] = (), *, files: Sequence[Path] = ()) -> Path:
-    """A cached virtual environment holding ``requirements`` and the requirement ``files``."""
+    """A cached virtual environment holding `requirements` and the requirement `files`."""
     python = interpreter()
     content = [list(requirements), [path.read_text() for path in files]]
     key = hashlib.sha256(json.dumps([LAYOUT, python, content]).encode()).hexdigest()[:16]
@@ -137,7 +137,7 @@ def site_packages(venv: Path) -> Path:
 
 
 def clients_environment(project: Path, workdir: Path) -> Path:
-    """An environment in ``workdir`` holding the rendered package, over the cached one with its dependencies.
+    """An environment in `workdir` holding the rendered package, over the cached one with its dependencies.
 
     The package goes into a small environment of this run's own, which sees the cached one's packages
     through a `.pth` file: the cache is shared by every checkout on the machine, and two test runs of

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import selectors
-import signal
 import subprocess
 import sys
 import time
@@ -35,7 +33,7 @@ from tests.interop.environments import (
     proxy_environment,
     venv_python,
 )
-from tests.interop.litellm_proxy import MASTER_KEY, NO_PROXY, LiteLLMProxy, ProxyStartError
+from tests.interop.litellm_proxy import MASTER_KEY, NO_PROXY, LiteLLMProxy, ProxyStartError, stop_group
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS_SCRIPT = HERE / "scenarios.py"
@@ -67,15 +65,6 @@ def client_path(project: Path) -> str:
         line.split(": ", 1) for line in (project / ".copier-answers.yml").read_text().splitlines() if ": " in line
     )
     return f"{answers['package_name']}.models.{answers['model_client_class']}"
-
-
-def _stop_group(process: subprocess.Popen[Any]) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    process.wait(timeout=10)
 
 
 def _read_line(process: subprocess.Popen[str], deadline: float) -> str:
@@ -124,30 +113,32 @@ def run_scenarios(project: Path, clients: Path, proxy_venv: Path, workdir: Path)
                 )
         return dict(json.loads(results_path.read_text()))
     finally:
-        _stop_group(runner)
+        stop_group(runner, grace=0)  # it has written its results, or it never will
 
 
-def start_capture(project: Path, clients: Path, log: Path) -> subprocess.Popen[str]:
+def start_capture(project: Path, clients: Path, log: Path, output: Path) -> subprocess.Popen[bytes]:
     """The rendered package's model tests, logging every request their loopback servers receive."""
     env = {**tool_env(clients), **NO_PROXY, REQUEST_LOG_VARIABLE: str(log)}
-    return subprocess.Popen(
-        [str(venv_python(clients)), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/models"],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    with output.open("wb") as sink:
+        return subprocess.Popen(
+            [str(venv_python(clients)), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/models"],
+            cwd=project,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
-def finish_capture(process: subprocess.Popen[str], log: Path) -> dict[str, Any]:
+def finish_capture(process: subprocess.Popen[bytes], log: Path, output: Path) -> dict[str, Any]:
     try:
-        output, _ = process.communicate(timeout=CAPTURE_TIMEOUT)
+        process.wait(timeout=CAPTURE_TIMEOUT)
     except subprocess.TimeoutExpired:
-        _stop_group(process)
+        stop_group(process)
         return {"error": f"the generated model tests did not finish within {CAPTURE_TIMEOUT:.0f}s"}
-    return {"error": None, "returncode": process.returncode, "output": output[-6000:], "log": str(log)}
+    text = output.read_text(errors="replace")[-6000:]
+    return {"error": None, "returncode": process.returncode, "output": text, "log": str(log)}
 
 
 def run(workdir: Path) -> dict[str, Any]:
@@ -158,8 +149,8 @@ def run(workdir: Path) -> dict[str, Any]:
     try:
         project = render_package(workdir)
         clients = clients_environment(project, workdir)
-        log = workdir / "requests.jsonl"
-        capture = start_capture(project, clients, log)
+        log, output = workdir / "requests.jsonl", workdir / "capture.log"
+        capture = start_capture(project, clients, log, output)
     except EnvironmentSetupError as exc:
         message = f"the interop environment could not be prepared: {exc}\n{FIX_HINT}"
         return {**report, "lane": {"error": message}, "capture": {"error": message}}
@@ -175,7 +166,7 @@ def run(workdir: Path) -> dict[str, Any]:
         except RuntimeError as exc:
             report["lane"] = {"error": f"{exc}\n{FIX_HINT}"}
     finally:
-        report["capture"] = finish_capture(capture, log)
+        report["capture"] = finish_capture(capture, log, output)
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report
 

@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 MASTER_KEY = "sk-interop-master-key"
 """The key clients send to the proxy (LiteLLM refuses to start its key checks without one)."""
@@ -44,6 +45,22 @@ OFFLINE_ENVIRONMENT = {
 
 class ProxyStartError(RuntimeError):
     """The proxy did not come up; the message holds the end of its log."""
+
+
+def stop_group(process: subprocess.Popen[Any], grace: float = STOP_TIMEOUT) -> None:
+    """End `process`, started with `start_new_session=True`, and every process in its group.
+
+    SIGTERM first, SIGKILL after `grace` seconds, then SIGKILL again for whatever is left in the group (a child
+    that ignored SIGTERM, or one whose parent has already exited).
+    """
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=STOP_TIMEOUT)
 
 
 def free_port() -> int:
@@ -73,7 +90,7 @@ def proxy_config(upstream_base_url: str) -> dict[str, object]:
 
 
 class LiteLLMProxy:
-    """Runs `litellm --config ...` from ``venv`` in front of ``upstream_base_url`` while the block runs.
+    """Runs `litellm --config ...` from `venv` in front of `upstream_base_url` while the block runs.
 
     Args:
         venv: The environment holding LiteLLM (`bin/litellm`).
@@ -153,19 +170,10 @@ class LiteLLMProxy:
             return False
 
     def stop(self) -> None:
-        """Stop the proxy's whole process group (SIGTERM, then SIGKILL); safe to call twice."""
+        """Stop the proxy's whole process group; safe to call twice."""
         process, self._process = self._process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=STOP_TIMEOUT)
-        # Whatever is left of the group (a worker that ignored SIGTERM, or the leader itself) goes now.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=STOP_TIMEOUT)
+        if process is not None:
+            stop_group(process)
 
     def __enter__(self) -> LiteLLMProxy:
         try:

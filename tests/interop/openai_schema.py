@@ -45,7 +45,7 @@ def _references(node: Any) -> Iterator[str]:
 
 
 def closure(schemas: Mapping[str, Any], root: str = ROOT) -> dict[str, Any]:
-    """``root`` and every schema it references, directly or not, in name order."""
+    """`root` and every schema it references, directly or not, in name order."""
     names: set[str] = set()
     pending = [root]
     while pending:
@@ -101,7 +101,7 @@ def vendored_files(reference: Path = REFERENCE) -> dict[str, str]:
 
 
 def stale_files(reference: Path = REFERENCE) -> list[str]:
-    """Vendored files that differ from (or are missing compared with) what ``--write`` would write."""
+    """Vendored files that differ from (or are missing compared with) what `--write` would write."""
     return [
         name
         for name, text in vendored_files(reference).items()
@@ -110,7 +110,7 @@ def stale_files(reference: Path = REFERENCE) -> list[str]:
 
 
 def admit_null(node: Any) -> Any:
-    """A copy of ``node`` where every OpenAPI 3.0 `nullable: true` became JSON Schema that admits `null`.
+    """A copy of `node` where every OpenAPI 3.0 `nullable: true` became JSON Schema that admits `null`.
 
     A typed schema gets `"null"` added to its `type` (and `None` to its `enum`); any other (a `$ref`,
     `oneOf`, ...) is wrapped as `anyOf: [schema, {"type": "null"}]`.
@@ -160,7 +160,7 @@ def _cause(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
 
 
 def problems(body: Any) -> list[str]:
-    """Why ``body`` is not a valid `CreateChatCompletionRequest` (empty when it is)."""
+    """Why `body` is not a valid `CreateChatCompletionRequest` (empty when it is)."""
     found = []
     for error in sorted(validator().iter_errors(body), key=lambda e: list(e.absolute_path)):
         cause = _cause(error)

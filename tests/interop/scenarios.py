@@ -88,22 +88,16 @@ def chat_bodies(server: Any) -> list[dict[str, Any]]:
 
 @dataclass
 class ClientKind:
-    """How to build one kind of client and read the HTTP status out of the errors it raises."""
+    """One kind of client: its class, and how to read the HTTP status out of the errors it raises."""
 
     name: str
-    make: Callable[[str, str, int], ChatCompletionClient]  # (base_url, api_key, max_retries)
+    client_class: Callable[..., ChatCompletionClient]
     status_of: Callable[[BaseException], int | None]
     stream_kwargs: Mapping[str, Any] = field(default_factory=dict[str, Any])
 
-
-def generated_client(path: str) -> ClientKind:
-    """`<package>.models.<Class>` and its `ModelAPIStatusError`; it asks for streamed usage by default."""
-    module_name, _, class_name = path.rpartition(".")
-    module = importlib.import_module(module_name)
-    client_class, status_error = getattr(module, class_name), module.ModelAPIStatusError
-
-    def make(base_url: str, api_key: str, max_retries: int) -> ChatCompletionClient:
-        return client_class(
+    def make(self, base_url: str, api_key: str, max_retries: int) -> ChatCompletionClient:
+        """Both classes take these constructor arguments alike."""
+        return self.client_class(
             model=MODEL,
             base_url=base_url,
             api_key=api_key,
@@ -112,10 +106,17 @@ def generated_client(path: str) -> ClientKind:
             max_retries=max_retries,
         )
 
+
+def generated_client(path: str) -> ClientKind:
+    """`<package>.models.<Class>` and its `ModelAPIStatusError`; it asks for streamed usage by default."""
+    module_name, _, class_name = path.rpartition(".")
+    module = importlib.import_module(module_name)
+    status_error = module.ModelAPIStatusError
+
     def status_of(exc: BaseException) -> int | None:
         return exc.status_code if isinstance(exc, status_error) else None
 
-    return ClientKind("generated", make, status_of)
+    return ClientKind("generated", getattr(module, class_name), status_of)
 
 
 # ---- the control -----------------------------------------------------------------------------------------------
@@ -126,21 +127,11 @@ def autogen_ext_client() -> ClientKind:
     import openai
     from autogen_ext.models.openai import OpenAIChatCompletionClient
 
-    def make(base_url: str, api_key: str, max_retries: int) -> ChatCompletionClient:
-        return OpenAIChatCompletionClient(
-            model=MODEL,
-            base_url=base_url,
-            api_key=api_key,
-            model_info=MODEL_INFO,
-            timeout=TIMEOUT,
-            max_retries=max_retries,
-        )
-
     def status_of(exc: BaseException) -> int | None:
         return exc.status_code if isinstance(exc, openai.APIStatusError) else None
 
     # Streamed usage is opt-in there: its documented flag.
-    return ClientKind("autogen-ext", make, status_of, stream_kwargs={"include_usage": True})
+    return ClientKind("autogen-ext", OpenAIChatCompletionClient, status_of, stream_kwargs={"include_usage": True})
 
 
 # ---- one scenario's context ---------------------------------------------------------------------------------------
@@ -203,7 +194,7 @@ class Run:
     async def call(
         self, client: ChatCompletionClient, messages: Sequence[LLMMessage], *, streamed: bool, **kwargs: Any
     ) -> CreateResult:
-        """`create_stream`'s final result if ``streamed``, else `create`'s."""
+        """`create_stream`'s final result if `streamed`, else `create`'s."""
         if streamed:
             return (await self.stream(client, messages, **kwargs)).result
         return await client.create(messages, **kwargs)
