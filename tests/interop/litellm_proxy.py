@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Any
 
 MASTER_KEY = "sk-interop-master-key"
-"""The key clients send to the proxy (LiteLLM refuses to start its key checks without one)."""
+"""The key clients send to the proxy: with a master key set, LiteLLM checks the key of every request."""
 UPSTREAM_KEY = "sk-interop-upstream-key"
 NO_PROXY = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
 """Loopback traffic never goes through an HTTP proxy the machine may have configured."""
@@ -50,7 +50,7 @@ class ProxyStartError(RuntimeError):
 def stop_group(process: subprocess.Popen[Any], grace: float = STOP_TIMEOUT) -> None:
     """End `process`, started with `start_new_session=True`, and every process in its group.
 
-    SIGTERM first, SIGKILL after `grace` seconds, then SIGKILL again for whatever is left in the group (a child
+    SIGTERM first and up to `grace` seconds to exit, then SIGKILL for whatever is left in the group (a child
     that ignored SIGTERM, or one whose parent has already exited).
     """
     if process.poll() is None:
