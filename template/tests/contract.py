@@ -3,16 +3,16 @@
 Keep using it as the package grows. To cover a new component, subclass `ComponentContract` in a
 `test_*.py` module, name the subclass `Test...` and fill in the class attributes:
 
-    ```python
-    class TestMyToolContract(ComponentContract[MyTool]):
-        interface = BaseTool
-        provider = "my_package.tools.MyTool"
-        secrets = ("sk-contract-secret",)
+```python
+class TestMyToolContract(ComponentContract[MyTool]):
+    interface = BaseTool
+    provider = "my_package.tools.MyTool"
+    secrets = ("sk-contract-secret",)
 
-        def make(self) -> MyTool:
-            # A non-default value in every config field, so the round trip proves each one survives.
-            return MyTool(base_url="http://127.0.0.1:1", api_key="sk-contract-secret", timeout=3.5)
-    ```
+    def make(self) -> MyTool:
+        # A non-default value in every config field, so the round trip proves each one survives.
+        return MyTool(base_url="http://127.0.0.1:1", api_key="sk-contract-secret", timeout=3.5)
+```
 
 What it proves, for each component:
 

@@ -6,7 +6,6 @@ through a `Responder`: a whole body, a chunked stream written piece by piece, or
 Keep-alive is supported, so connection pooling in the client under test is exercised too.
 
 Example:
-
     ```python
     async def handler(request: Request, respond: Responder) -> None:
         await respond.json(200, {"path": request.path})
@@ -15,13 +14,20 @@ Example:
         ...  # point the client at server.url
     ```
 
+Set the environment variable `LOOPBACK_REQUEST_LOG` to a file path, and every `LoopbackServer` appends each
+request it receives to that file as one JSON object per line: the running test (`PYTEST_CURRENT_TEST`),
+`method`, `target`, `headers` (credentials redacted) and `body` (text; `body_base64` if it is not UTF-8).
+Use it to see exactly what your component sent, e.g. `LOOPBACK_REQUEST_LOG=requests.jsonl pytest -q`, or
+to check every request body against your vendor's API schema.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -41,6 +47,9 @@ _REASONS = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
+REQUEST_LOG_VARIABLE = "LOOPBACK_REQUEST_LOG"
+"""Environment variable naming a JSON-lines file every server appends the requests it receives to."""
+_REDACTED_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie"})
 
 
 @dataclass
@@ -179,6 +188,7 @@ class LoopbackServer:
                 if request is None:
                     return
                 self.requests.append(request)
+                _log_request(request)
                 respond = Responder(writer)
                 try:
                     await self._handler(request, respond)
@@ -192,6 +202,26 @@ class LoopbackServer:
             return
         finally:
             writer.close()
+
+
+def _log_request(request: Request) -> None:
+    """Append `request` to the file named by `LOOPBACK_REQUEST_LOG`, if it is set (a small blocking write)."""
+    path = os.environ.get(REQUEST_LOG_VARIABLE)
+    if not path:
+        return
+    headers = {name: "<redacted>" if name in _REDACTED_HEADERS else value for name, value in request.headers.items()}
+    entry: dict[str, Any] = {
+        "test": os.environ.get("PYTEST_CURRENT_TEST"),
+        "method": request.method,
+        "target": request.target,
+        "headers": headers,
+    }
+    try:
+        entry["body"] = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        entry["body_base64"] = base64.b64encode(request.body).decode("ascii")
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(json.dumps(entry) + "\n")
 
 
 async def _read_request(reader: asyncio.StreamReader) -> Request | None:
