@@ -43,12 +43,15 @@ STAGES = {
     "test_answers.py": "answers",
     "test_schema.py": "answers",
     "test_bad_answers.py": "answers",
+    "test_messages.py": "answers",
     "test_render_matrix.py": "render matrix",
     "test_plan.py": "render matrix",
     "test_gates.py": "gates",
     "test_docs.py": "docs and workflows",
     "test_workflows.py": "docs and workflows",
     "test_repository.py": "docs and workflows",
+    "test_hygiene.py": "docs and workflows",
+    "test_interop.py": "interop",
     "test_lifecycle.py": "update lifecycle",
 }
 """Test file -> stage; any other file (interop, seams, ...) is reported under its own name."""
