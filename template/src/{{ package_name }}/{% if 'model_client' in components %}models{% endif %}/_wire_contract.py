@@ -20,7 +20,8 @@ Rules every wire format follows:
 
 - Raise `ValueError` from `build_request` for a request the API cannot express; the client calls it before
   anything is sent. Raise `ModelAPIResponseError` (from `_errors.py`) for a body or stream that cannot be
-  read, or that reports an error; never return a half-parsed reply.
+  read, or that reports an error; never return a half-parsed reply. The helpers at the end of this module
+  (`decode_object`, `unreadable`, `cut_short`, `new_call_id`) word these cases the same way for every vendor.
 - Finish reasons are AutoGen's (`stop`, `length`, `function_calls`, `content_filter`, `unknown`); tool calls
   are `FunctionCall` objects whose `arguments` are a JSON string and whose `id` is never empty
   (`new_call_id` makes one when the server sends none).
@@ -218,3 +219,8 @@ def decode_object(raw: bytes | str, what: str) -> dict[str, Any]:
 def unreadable(what: str, body: bytes | str) -> ModelAPIResponseError:
     """The error for a reply the client cannot use, quoting the start of it."""
     return ModelAPIResponseError(f"model server returned {what}: {body[:200]!r}")
+
+
+def cut_short(detail: str) -> ModelAPIResponseError:
+    """The error for a stream that ended cleanly but before the reply was complete; `detail` says what was missing."""
+    return ModelAPIResponseError(f"model server ended the stream before the reply was complete ({detail})")

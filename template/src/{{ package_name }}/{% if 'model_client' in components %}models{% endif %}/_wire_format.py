@@ -56,6 +56,7 @@ from ._wire_contract import (
     Reply,
     ToolChoiceKind,
     WireRequest,
+    cut_short,
     decode_object,
     new_call_id,
     unreadable,
@@ -572,9 +573,7 @@ class SSEStreamDecoder:
             ModelAPIResponseError: the stream ended without a finish reason or end marker (it was cut short).
         """
         if not self._done and self._finish_reason is None:
-            raise ModelAPIResponseError(
-                "model server ended the stream before the reply was complete (no finish_reason and no [DONE])"
-            )
+            raise cut_short("no finish_reason and no [DONE]")
         text = "".join(self._text)
         reasoning = "".join(self._reasoning) or None
         content: str | list[FunctionCall] = text
