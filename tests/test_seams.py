@@ -67,9 +67,7 @@ def test_the_readme_names_exactly_the_seam_files(render_project: Render) -> None
     project = render_project({"components": list(SWAPS)})
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     expected = {
-        path.replace("PACKAGE", answers["package_name"])
-        for component in SWAPS
-        for path in seam_files(component)
+        path.replace("PACKAGE", answers["package_name"]) for component in SWAPS for path in seam_files(component)
     }
     assert replace_rows((project / "README.md").read_text(encoding="utf-8")) == expected
     for path in expected:
@@ -119,4 +117,6 @@ def test_second_protocols_swap_in_and_the_vendor_neutral_tests_pass(render_proje
     assert proc.returncode == 0, output
     assert " passed" in output and "skipped" not in output, output
     example = _run(project, ["python", "examples/quickstart.py"])
-    assert "Happy building!" in example.stdout and "is_error=True" not in example.stdout, example.stdout + example.stderr
+    assert "Happy building!" in example.stdout and "is_error=True" not in example.stdout, (
+        example.stdout + example.stderr
+    )
