@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import struct
 import zlib
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from autogen_core import Image
@@ -91,8 +91,3 @@ async def reply(
     if streamed:
         return (await stream(client, messages, **kwargs))[1]
     return await client.create(messages, **kwargs)
-
-
-def schema_properties(schema: Mapping[str, Any]) -> list[str]:
-    """The property names of a JSON schema, in order."""
-    return list(schema.get("properties", {}))

@@ -21,7 +21,8 @@ Rules every wire format follows:
 - Raise `ValueError` from `build_request` for a request the API cannot express; the client calls it before
   anything is sent. Raise `ModelAPIResponseError` (from `_errors.py`) for a body or stream that cannot be
   read, or that reports an error; never return a half-parsed reply. The helpers at the end of this module
-  (`decode_object`, `unreadable`, `cut_short`, `new_call_id`) word these cases the same way for every vendor.
+  (`decode_object`, `unreadable`, `cut_short`, `new_call_id`, `join_thought`) do these things the same way for
+  every vendor.
 - Finish reasons are AutoGen's (`stop`, `length`, `function_calls`, `content_filter`, `unknown`); tool calls
   are `FunctionCall` objects whose `arguments` are a JSON string and whose `id` is never empty
   (`new_call_id` makes one when the server sends none).
@@ -224,3 +225,9 @@ def unreadable(what: str, body: bytes | str) -> ModelAPIResponseError:
 def cut_short(detail: str) -> ModelAPIResponseError:
     """The error for a stream that ended cleanly but before the reply was complete; `detail` says what was missing."""
     return ModelAPIResponseError(f"model server ended the stream before the reply was complete ({detail})")
+
+
+def join_thought(*parts: str | None) -> str | None:
+    """A reply's `thought`: its reasoning and the text it wrote beside tool calls, whichever are present."""
+    present = [part for part in parts if part]
+    return "\n\n".join(present) if present else None

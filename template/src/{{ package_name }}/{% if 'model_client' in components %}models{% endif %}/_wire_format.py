@@ -58,6 +58,7 @@ from ._wire_contract import (
     WireRequest,
     cut_short,
     decode_object,
+    join_thought,
     new_call_id,
     unreadable,
 )
@@ -271,11 +272,6 @@ def _reasoning(source: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _join_thought(*parts: str | None) -> str | None:
-    present = [part for part in parts if part]
-    return "\n\n".join(present) if present else None
-
-
 def _first_choice(value: Any) -> dict[str, Any] | None:
     """The choice with index 0 (the only one a client asking for one completion should get)."""
     if not isinstance(value, list) or not value:
@@ -378,7 +374,7 @@ def parse_reply(body: bytes) -> Reply:
             ]
         except (KeyError, TypeError, AttributeError) as exc:
             raise unreadable("a malformed tool call", body) from exc
-        thought = _join_thought(reasoning, text)
+        thought = join_thought(reasoning, text)
     return Reply(
         content=content,
         thought=thought,
@@ -583,7 +579,7 @@ class SSEStreamDecoder:
                 FunctionCall(id=call.id or new_call_id(), name=call.name, arguments="".join(call.arguments) or "{}")
                 for call in self._calls
             ]
-            thought = _join_thought(reasoning, text)
+            thought = join_thought(reasoning, text)
         return Reply(
             content=content,
             thought=thought,

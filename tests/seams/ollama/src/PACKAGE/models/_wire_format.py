@@ -46,6 +46,7 @@ from ._wire_contract import (
     WireRequest,
     cut_short,
     decode_object,
+    join_thought,
     new_call_id,
     unreadable,
 )
@@ -213,15 +214,10 @@ def _tool_calls(message: Mapping[str, Any], raw: bytes | str) -> list[FunctionCa
         raise unreadable("a malformed tool call", raw) from exc
 
 
-def _join_thought(*parts: str | None) -> str | None:
-    present = [part for part in parts if part]
-    return "\n\n".join(present) if present else None
-
-
 def _reply(text: str, thinking: str | None, calls: list[FunctionCall], last: dict[str, Any]) -> Reply:
     return Reply(
         content=calls if calls else text,
-        thought=_join_thought(thinking, text) if calls else thinking,
+        thought=join_thought(thinking, text) if calls else thinking,
         finish_reason=_finish(last.get("done_reason"), has_tool_calls=bool(calls)),
         usage=_usage(last),
         raw=last,
