@@ -165,6 +165,10 @@ class SentRequest:
 
     model: str
     messages: list[SentMessage]
+    http: Request = field(compare=False, repr=False)
+    """The HTTP request itself (headers, body), for what this view leaves out."""
+    raw: Any = field(compare=False, repr=False)
+    """The decoded body, in the vendor's format."""
     tools: list[SentTool] = field(default_factory=list[SentTool])
     tool_choice: str | None = None
     """`"auto"`, `"required"`, `"none"` or a tool's name; `None` when no tools are offered."""
@@ -176,10 +180,6 @@ class SentRequest:
     """The limit on generated tokens the server was given, whichever option set it."""
     stream: bool = False
     api_key: str | None = None
-    http: Request | None = field(default=None, compare=False, repr=False)
-    """The HTTP request itself (headers, body), for what this view leaves out."""
-    raw: Any = field(default=None, compare=False, repr=False)
-    """The decoded body, in the vendor's format."""
 
 
 @dataclass(frozen=True)
