@@ -4,20 +4,20 @@
 
 What it does, in one run (about a minute on 2 cores, most of it creating the environment):
 
-1. renders the template (working tree) with ``components=[model_client]`` into a temporary directory;
-2. creates a virtual environment there with uv, holding the rendered package, ``autogen-ext[openai]==0.7.5``
+1. renders the template (working tree) with `components=[model_client]` into a temporary directory;
+2. creates a virtual environment there with uv, holding the rendered package, `autogen-ext[openai]==0.7.5`
    and httpx;
-3. starts the rendered package's scripted OpenAI-compatible server (``tests/models/scripted_server.py``) in a
+3. starts the rendered package's scripted OpenAI-compatible server (`tests/models/scripted_server.py`) in a
    separate process, so serving never competes with the clients for one event loop;
-4. in another process, drives the same server with the generated client, ``OpenAIChatCompletionClient``
-   and a bare httpx loop (the floor: one POST, ``json.loads``, no AutoGen types), non-streaming and
+4. in another process, drives the same server with the generated client, `OpenAIChatCompletionClient`
+   and a bare httpx loop (the floor: one POST, `json.loads`, no AutoGen types), non-streaming and
    streaming, one request at a time and 32 at once, and prints requests/s side by side with the ratios.
 
-Each cell is the best of ``--rounds`` short rounds (default 5); the clients take turns within a round, so
+Each cell is the best of `--rounds` short rounds (default 5); the clients take turns within a round, so
 drift and other load on the machine hit them alike, and the best round is the least disturbed. The goal:
-the generated client at least as fast as autogen-ext's (``gen/ext`` >= 1.0) and within 1.25x of bare httpx
-(``httpx/gen`` <= 1.25). The same file runs as the server (``--serve``) and as the measurement
-(``--measure``) inside the environment it creates.
+the generated client at least as fast as autogen-ext's (`gen/ext` >= 1.0) and within 1.25x of bare httpx
+(`httpx/gen` <= 1.25). The same file runs as the server (`--serve`) and as the measurement
+(`--measure`) inside the environment it creates.
 """
 
 from __future__ import annotations
@@ -119,6 +119,7 @@ def serve() -> None:
                 await asyncio.sleep(0.5)
                 # The test server records every request; forgetting them keeps its memory (and GC pauses) flat.
                 server.requests.clear()
+                server.sent.clear()
 
     asyncio.run(main())
 

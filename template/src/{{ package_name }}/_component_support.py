@@ -1,4 +1,5 @@
-"""What every component of this package shares: secret handling and the config round trip.
+"""What every component of this package shares: secret handling, settings from the environment, the config
+round trip.
 
 Each component holds its arguments in one pydantic config (`self._config`), returns a copy of it from
 `_to_config()`, and rebuilds itself in `_from_config()` with `cls(**constructor_arguments(config))`, so a
@@ -35,6 +36,19 @@ def resolve_secret(configured: SecretStr | None, variable: str) -> str | None:
     """
     secret = configured or usable_secret(os.environ.get(variable))
     return secret.get_secret_value() if secret is not None else None
+
+
+def required_setting(configured: str | None, *, variable: str, argument: str, what: str) -> str:
+    """A setting that may come from the environment: the configured value, else `variable`, read now.
+
+    Raises:
+        ValueError: neither is set; the message names the argument and the variable, e.g. "no model server
+            URL: pass base_url= or set MY_PACKAGE_BASE_URL".
+    """
+    value = configured or os.environ.get(variable)
+    if not value:
+        raise ValueError(f"no {what}: pass {argument}= or set {variable}")
+    return value
 
 
 def constructor_arguments(config: BaseModel) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """What the client assumes about a model when the caller does not say: capabilities and context window.
 
-AutoGen reads ``model_info`` before every call (``AssistantAgent`` checks ``function_calling`` and ``vision``,
-``SelectorGroupChat`` reads ``family``, ``CodeExecutorAgent`` indexes ``structured_output``), so it must be
-complete. Add the models your vendor serves to ``MODEL_CATALOGUE``; a ``model_info`` passed to the client
+AutoGen reads `model_info` before every call (`AssistantAgent` checks `function_calling` and `vision`,
+`SelectorGroupChat` reads `family`, `CodeExecutorAgent` indexes `structured_output`), so it must be
+complete. Add the models your vendor serves to `MODEL_CATALOGUE`; a `model_info` passed to the client
 always wins over the catalogue.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from autogen_core.models import ModelFamily, ModelInfo, validate_model_info
 
 REQUIRED_KEYS = ("vision", "function_calling", "json_output", "family", "structured_output")
-"""Keys every ``ModelInfo`` must have. AutoGen only warns about a missing ``structured_output``, but
-``CodeExecutorAgent`` fails with ``KeyError`` without it, so this client requires it too."""
+"""Keys every `ModelInfo` must have. AutoGen only warns about a missing `structured_output`, but
+`CodeExecutorAgent` fails with `KeyError` without it, so this client requires it too."""
 
 DEFAULT_MODEL_INFO = ModelInfo(
     vision=False,
@@ -38,7 +38,7 @@ MODEL_CATALOGUE: Mapping[str, tuple[ModelInfo, int]] = {
 
 
 def check_model_info(model_info: ModelInfo) -> ModelInfo:
-    """Raise a ``ValueError`` naming every missing key (AutoGen's own check names only the first)."""
+    """Raise a `ValueError` naming every missing key (AutoGen's own check names only the first)."""
     missing = [key for key in REQUIRED_KEYS if key not in model_info]
     if missing:
         raise ValueError(
@@ -51,7 +51,7 @@ def check_model_info(model_info: ModelInfo) -> ModelInfo:
 
 
 def resolve_model_info(model: str, model_info: ModelInfo | None) -> ModelInfo:
-    """The caller's ``model_info`` (checked), else the catalogue entry, else ``DEFAULT_MODEL_INFO``."""
+    """The caller's `model_info` (checked), else the catalogue entry, else `DEFAULT_MODEL_INFO`."""
     if model_info is not None:
         return check_model_info(model_info.copy())  # a copy: the caller may reuse and change its dict
     known = MODEL_CATALOGUE.get(model)
@@ -59,7 +59,7 @@ def resolve_model_info(model: str, model_info: ModelInfo | None) -> ModelInfo:
 
 
 def resolve_context_window(model: str, context_window: int | None) -> int:
-    """The caller's window, else the catalogue's, else ``DEFAULT_CONTEXT_WINDOW``."""
+    """The caller's window, else the catalogue's, else `DEFAULT_CONTEXT_WINDOW`."""
     if context_window is not None:
         return context_window
     known = MODEL_CATALOGUE.get(model)

@@ -1,9 +1,9 @@
-"""Offline token estimates for ``count_tokens`` and ``remaining_tokens``.
+"""Offline token estimates for `count_tokens` and `remaining_tokens`.
 
 A real tokenizer would need vocabulary files (tiktoken downloads its BPE files on first use, which fails
 offline and differs per vendor anyway). These estimates follow the shape of BPE tokenizers instead: a token
 per ~4 characters of a word, one per punctuation mark, one per CJK character, plus the per-message framing
-that chat templates add. They lean high on purpose, because ``TokenLimitedChatCompletionContext`` uses them
+that chat templates add. They lean high on purpose, because `TokenLimitedChatCompletionContext` uses them
 to decide what still fits in the context window, and overflowing the window costs a failed request.
 """
 
@@ -42,11 +42,10 @@ def estimate_text_tokens(text: str) -> int:
     """Estimated tokens of plain text.
 
     Example:
-
-        .. code-block:: python
-
-            assert estimate_text_tokens("") == 0
-            assert estimate_text_tokens("Hello, world!") >= 4
+        ```python
+        assert estimate_text_tokens("") == 0
+        assert estimate_text_tokens("Hello, world!") >= 4
+        ```
     """
     tokens = 0
     for piece in _PIECES.findall(text):
@@ -55,7 +54,7 @@ def estimate_text_tokens(text: str) -> int:
 
 
 def estimate_image_tokens(image: Image) -> int:
-    """Tokens of an image at ``detail="auto"`` under the common 512-pixel tile scheme (85 + 170 per tile)."""
+    """Tokens of an image at `detail="auto"` under the common 512-pixel tile scheme (85 + 170 per tile)."""
     width, height = image.image.size
     if max(width, height) > 2048:  # first fit within 2048 x 2048 ...
         scale = 2048 / max(width, height)

@@ -1,29 +1,42 @@
-"""The vendor-specific module: how AutoGen messages and options map to the server's HTTP API, and back.
+"""The wire format: OpenAI-compatible Chat Completions, the one vendor-specific module of the model client.
 
-This implementation speaks the OpenAI-compatible Chat Completions format (``POST {base_url}/chat/completions``),
-which OpenAI, vLLM, llama.cpp's server, LM Studio, Ollama's ``/v1``, LiteLLM and many hosted vendors expose.
-If your vendor's API differs, rewrite this module and nothing else: the AutoGen side (component config,
-capability checks, cancellation, retries, events, usage, token estimates) lives in the other modules and only
-calls the names below. Keep their signatures:
+This is the format OpenAI, vLLM, llama.cpp's server, llama-cpp-python, LM Studio, Ollama's `/v1`, LiteLLM,
+Azure OpenAI and many hosted vendors serve. It implements the contract stated in `_wire_contract.py`; to
+target an API that differs, rewrite this module (and its test-side twin, `tests/models/wire_server.py`).
 
-- ``chat_completions_url(base_url)`` and ``request_headers(api_key, extra)``: where and how to send;
-- ``build_request(...)``: the JSON body for one call; ``encode_request(payload)``: its bytes;
-- ``parse_reply(body)``: a non-streamed response body -> ``Reply``;
-- ``StreamParser``: fed the ``data`` of each server-sent event, returns text deltas, then ``finish()`` -> ``Reply``;
-- ``error_message(body)``: the server's explanation inside an HTTP error body.
+Requests: `POST {base_url}/chat/completions`, where `base_url` ends in the API version (e.g.
+`https://api.example.com/v1`), with `Authorization: Bearer <api key>` when there is a key. The JSON body holds
+`model`, `messages` (one `tool` message per tool result, keyed by `tool_call_id`; an assistant message with
+tool calls always carries `content`, `""` when the model wrote nothing beside its calls, because some servers
+fail without it and refuse `null`), `tools` and `tool_choice` when tools are given, `response_format`
+(`json_object`, or a strict `json_schema` built from the pydantic class), every sampling setting and extra
+argument at the top level (`max_completion_tokens` and the deprecated `max_tokens` both as given), and, for
+streams, `stream: true` with `stream_options: {"include_usage": true}`.
 
-Raise ``ModelAPIResponseError`` for a body that cannot be read; never return a half-parsed reply.
-The tests in ``tests/models`` drive this module through a scripted OpenAI-compatible server
-(``tests/models/scripted_server.py``): change that server's rendering along with this module.
+Replies: `choices[0].message` (the choice with `index` 0 when a server returns several) with `content` as a
+string or as text parts, `tool_calls` (arguments as a JSON string or, from a few servers, an object; `type`
+optional; missing ids filled in), `reasoning_content` or `reasoning` as thought, and `refusal`; `usage` with
+`prompt_tokens` and `completion_tokens`. A refusal becomes the reply's text with finish reason
+`content_filter`: AutoGen has no refusal field, and `content_filter` is its finish reason for "the model
+declined", so an agent shows the explanation instead of an empty answer.
+
+Streams: server-sent events (`data:` lines, multi-line data, comments and other fields ignored, CRLF or LF,
+events split across reads), ending with `data: [DONE]` or at least a `finish_reason`. Each event is a chunk
+whose `choices[0].delta` carries text, reasoning, refusal or tool-call fragments. What real servers do beside
+the specification is tolerated: usage in every chunk (the last one counts) or in the finish chunk, chunks
+with empty `choices` (Azure's content-filter results, the usage chunk), a finish reason in a chunk without a
+delta, no `[DONE]`, tool-call fragments that repeat `id`, `type` and `name` (llama-cpp-python, LiteLLM),
+send them as `null` or `""` (SGLang, LM Studio), omit `index` (Gemini, older Ollama), reuse one index for
+several calls (Groq), or carry a whole call at once (Ollama's `/v1`). Errors: `{"error": {"message": ...}}`,
+vLLM's `{"object": "error", "message": ...}`, FastAPI's `{"detail": ...}` or plain text; an error event
+mid-stream, or an error body with HTTP 200, raises `ModelAPIResponseError`. Retry hint: `retry-after-ms`.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from autogen_core import FunctionCall, Image
 from autogen_core.models import (
@@ -38,9 +51,20 @@ from autogen_core.tools import ToolSchema
 from pydantic import BaseModel
 
 from ._errors import ModelAPIResponseError
+from ._wire_contract import (
+    ChatRequest,
+    Reply,
+    ToolChoiceKind,
+    WireRequest,
+    cut_short,
+    decode_object,
+    join_thought,
+    new_call_id,
+    unreadable,
+)
 
-ToolChoice = Literal["auto", "required", "none"] | ToolSchema
-"""``"auto"``, ``"required"``, ``"none"``, or the schema of the one tool the model must call."""
+RESERVED_KEYS = frozenset({"messages", "stream", "tools", "tool_choice"})
+TOOL_CHOICES: frozenset[ToolChoiceKind] = frozenset({"auto", "required", "none", "tool"})
 
 _FINISH_REASONS: dict[str, FinishReasons] = {
     "stop": "stop",
@@ -51,42 +75,59 @@ _FINISH_REASONS: dict[str, FinishReasons] = {
     "end_turn": "stop",  # Anthropic-style servers behind an OpenAI-compatible proxy
     "max_tokens": "length",
 }
-# Where servers put reasoning text: DeepSeek, vLLM and llama.cpp use reasoning_content; OpenRouter and
-# Ollama use reasoning.
+# Where servers put reasoning text: DeepSeek, vLLM and llama.cpp use reasoning_content; OpenRouter, Ollama's
+# /v1 and newer vLLM use reasoning.
 _REASONING_KEYS = ("reasoning_content", "reasoning")
-# Keys build_request owns; letting extra_create_args replace them would desynchronise request and parsing.
-RESERVED_KEYS = frozenset({"messages", "stream", "tools", "tool_choice"})
+_ACCEPT = "application/json, text/event-stream"
 
 
-@dataclass
-class Reply:
-    """One model reply, already translated to AutoGen's vocabulary."""
-
-    content: str | list[FunctionCall]
-    """The text, or the tool calls the model asked for."""
-    thought: str | None
-    """Reasoning text and/or the text the model wrote beside its tool calls."""
-    finish_reason: FinishReasons
-    usage: RequestUsage | None
-    """Token counts reported by the server, or ``None`` when it reported none."""
-    raw: dict[str, Any] = field(default_factory=dict[str, Any])
-    """The decoded response (the last stream event for streams), for event logs."""
+# ---- requests ---------------------------------------------------------------------------------------------
 
 
-def chat_completions_url(base_url: str) -> str:
-    """The endpoint for ``base_url``, which ends in the API version (e.g. ``https://api.example.com/v1``)."""
-    return base_url.rstrip("/") + "/chat/completions"
+def build_request(
+    request: ChatRequest, *, base_url: str, api_key: str | None, headers: Mapping[str, str]
+) -> WireRequest:
+    """The HTTP request for one call (see the module docstring for its shape).
 
-
-def request_headers(api_key: str | None, extra: Mapping[str, str]) -> dict[str, str]:
-    """Headers for every request: ``extra`` first, so it cannot remove authentication by accident."""
-    headers = {**extra, "Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    Raises:
+        ValueError: `json_output` is given together with `extra_create_args["response_format"]`.
+    """
+    options = request.options
+    if request.json_output is not None and "response_format" in options:
+        raise ValueError("pass either json_output or extra_create_args['response_format'], not both")
+    payload: dict[str, Any] = {"model": request.model, **options}
+    messages = to_wire_messages(request.messages, merge_system_messages=request.merge_system_messages)
+    payload["messages"] = messages
+    tools: list[dict[str, Any]] = []
+    if request.tools:
+        tools = [to_wire_tool(tool) for tool in request.tools]
+        payload["tools"] = tools
+        choice = request.tool_choice
+        payload["tool_choice"] = (
+            choice if isinstance(choice, str) else {"type": "function", "function": {"name": choice["name"]}}
+        )
+    if request.json_output is not None:
+        fmt = response_format(request.json_output)
+        if fmt is not None:
+            payload["response_format"] = fmt
+    if request.stream:
+        payload["stream"] = True
+        # Without this, OpenAI-compatible servers report no token usage for streamed replies.
+        payload.setdefault("stream_options", {"include_usage": True})
+    # Caller's headers first, so they cannot remove authentication by accident.
+    sent_headers = {**headers, "Content-Type": "application/json", "Accept": _ACCEPT}
     if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    return headers
+        sent_headers["Authorization"] = f"Bearer {api_key}"
+    return WireRequest(
+        url=base_url.rstrip("/") + "/chat/completions",
+        headers=sent_headers,
+        body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(),
+        log_messages=messages,
+        log_tools=tools,
+    )
 
 
-def _text_parts(content: Sequence[str | Image]) -> list[dict[str, Any]]:
+def _content_parts(content: Sequence[str | Image]) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     for part in content:
         if isinstance(part, Image):
@@ -97,11 +138,11 @@ def _text_parts(content: Sequence[str | Image]) -> list[dict[str, Any]]:
 
 
 def to_wire_messages(messages: Sequence[LLMMessage], *, merge_system_messages: bool) -> list[dict[str, Any]]:
-    """AutoGen messages -> OpenAI chat messages.
+    """AutoGen messages -> chat messages.
 
-    A ``FunctionExecutionResultMessage`` becomes one ``tool`` message per result, keyed by its call id, as
-    the API requires. With ``merge_system_messages``, consecutive system messages become one, because many
-    chat templates accept a single system message only.
+    A `FunctionExecutionResultMessage` becomes one `tool` message per result, keyed by its call id, as the API
+    requires. With `merge_system_messages`, consecutive system messages become one, because many chat
+    templates accept a single system message only.
     """
     wire: list[dict[str, Any]] = []
     for message in messages:
@@ -114,25 +155,18 @@ def to_wire_messages(messages: Sequence[LLMMessage], *, merge_system_messages: b
             if isinstance(message.content, str):
                 wire.append({"role": "user", "content": message.content})
             else:
-                wire.append({"role": "user", "content": _text_parts(message.content)})
+                wire.append({"role": "user", "content": _content_parts(message.content)})
         elif isinstance(message, AssistantMessage):
             if isinstance(message.content, str):
                 wire.append({"role": "assistant", "content": message.content})
             else:
-                entry: dict[str, Any] = {
-                    "role": "assistant",
-                    "tool_calls": [
-                        {
-                            "id": call.id,
-                            "type": "function",
-                            "function": {"name": call.name, "arguments": call.arguments},
-                        }
-                        for call in message.content
-                    ],
-                }
-                if message.thought:
-                    entry["content"] = message.thought  # the text the model wrote beside its calls
-                wire.append(entry)
+                # "content" is always present: llama.cpp-based servers answer HTTP 500 without it, and some
+                # validate it as a string. The text the model wrote beside its calls goes there.
+                calls = [
+                    {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+                    for call in message.content
+                ]
+                wire.append({"role": "assistant", "content": message.thought or "", "tool_calls": calls})
         else:
             wire.extend(
                 {"role": "tool", "tool_call_id": result.call_id, "content": result.content}
@@ -142,7 +176,7 @@ def to_wire_messages(messages: Sequence[LLMMessage], *, merge_system_messages: b
 
 
 def to_wire_tool(schema: ToolSchema) -> dict[str, Any]:
-    """An AutoGen tool schema -> an OpenAI function spec, keeping ``strict`` when the tool asks for it."""
+    """An AutoGen tool schema -> a function spec, keeping `strict` when the tool asks for it."""
     function: dict[str, Any] = {
         "name": schema["name"],
         "parameters": schema.get("parameters", {"type": "object", "properties": {}}),
@@ -158,7 +192,7 @@ def strict_json_schema(schema: Any) -> Any:
     """Make a pydantic JSON schema acceptable to strict structured output.
 
     Strict mode requires every object to list all its properties as required and to forbid others; a field
-    with a default therefore becomes required (its ``default`` no longer applies and is dropped).
+    with a default therefore becomes required (its `default` no longer applies and is dropped).
     """
     if isinstance(schema, list):
         return [strict_json_schema(item) for item in cast(list[object], schema)]
@@ -175,7 +209,7 @@ def strict_json_schema(schema: Any) -> Any:
 
 
 def response_format(json_output: bool | type[BaseModel]) -> dict[str, Any] | None:
-    """``json_output=True`` -> JSON mode; a pydantic model -> strict JSON-schema structured output."""
+    """`json_output=True` -> JSON mode; a pydantic model -> strict JSON-schema structured output."""
     if json_output is True:
         return {"type": "json_object"}
     if json_output is False:
@@ -190,51 +224,17 @@ def response_format(json_output: bool | type[BaseModel]) -> dict[str, Any] | Non
     }
 
 
-def build_request(
-    *,
-    model: str,
-    messages: Sequence[LLMMessage],
-    tools: Sequence[ToolSchema],
-    tool_choice: ToolChoice,
-    json_output: bool | type[BaseModel] | None,
-    options: Mapping[str, Any],
-    stream: bool,
-    merge_system_messages: bool,
-) -> dict[str, Any]:
-    """The JSON body of one chat completion request.
-
-    ``options`` holds sampling settings and extra vendor arguments (``temperature``, ``max_tokens``, ...), already
-    merged by the client; they go to the top level of the body, after ``model`` so they may override it.
-    """
-    payload: dict[str, Any] = {"model": model, **options}
-    payload["messages"] = to_wire_messages(messages, merge_system_messages=merge_system_messages)
-    if tools:
-        payload["tools"] = [to_wire_tool(tool) for tool in tools]
-        if isinstance(tool_choice, str):
-            payload["tool_choice"] = tool_choice
-        else:
-            payload["tool_choice"] = {"type": "function", "function": {"name": tool_choice["name"]}}
-    if json_output is not None:
-        fmt = response_format(json_output)
-        if fmt is not None:
-            payload["response_format"] = fmt
-    if stream:
-        payload["stream"] = True
-        # Without this, OpenAI-compatible servers report no token usage for streamed replies.
-        payload.setdefault("stream_options", {"include_usage": True})
-    return payload
+# ---- replies ----------------------------------------------------------------------------------------------
 
 
-def encode_request(payload: Mapping[str, Any]) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def map_finish_reason(value: Any, *, has_tool_calls: bool) -> FinishReasons:
-    """Server finish reason -> AutoGen's literal; anything unrecognised becomes ``"unknown"``."""
+def map_finish_reason(value: Any, *, has_tool_calls: bool, refused: bool = False) -> FinishReasons:
+    """Server finish reason -> AutoGen's literal; anything unrecognised becomes `"unknown"`."""
     reason = _FINISH_REASONS.get(value, "unknown") if isinstance(value, str) else "unknown"
-    # Several servers (vLLM, Ollama) report "stop" for a tool-call reply; AutoGen expects function_calls.
-    if has_tool_calls and reason in ("stop", "unknown"):
-        return "function_calls"
+    if has_tool_calls:
+        # Several servers (vLLM, Ollama) report "stop" for a tool-call reply; AutoGen expects function_calls.
+        return "function_calls" if reason in ("stop", "unknown") else reason
+    if refused:
+        return "content_filter"
     return reason
 
 
@@ -246,11 +246,6 @@ def _usage(value: Any) -> RequestUsage | None:
     if isinstance(prompt, int) and isinstance(completion, int):
         return RequestUsage(prompt_tokens=prompt, completion_tokens=completion)
     return None
-
-
-def _call_id(value: Any) -> str:
-    # Some local servers send empty or missing ids; AutoGen matches tool results to calls by id.
-    return value if isinstance(value, str) and value else f"call_{uuid.uuid4().hex[:24]}"
 
 
 def _arguments(value: Any) -> str:
@@ -277,73 +272,92 @@ def _reasoning(source: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _join_thought(*parts: str | None) -> str | None:
-    present = [part for part in parts if part]
-    return "\n\n".join(present) if present else None
-
-
-def _server_error(body: Mapping[str, Any]) -> str | None:
-    error = body.get("error")
-    if error is None:
+def _first_choice(value: Any) -> dict[str, Any] | None:
+    """The choice with index 0 (the only one a client asking for one completion should get)."""
+    if not isinstance(value, list) or not value:
         return None
-    if isinstance(error, dict):
-        details = cast(dict[str, Any], error)
-        message = details.get("message")
-        return str(message if message is not None else details)
-    return str(error)
+    choices = cast(list[object], value)
+    first = choices[0]
+    if isinstance(first, dict) and cast(dict[str, Any], first).get("index", 0) in (0, None):
+        return cast(dict[str, Any], first)
+    for choice in choices:  # several choices (n > 1, or interleaved in a stream): keep the first completion
+        if isinstance(choice, dict) and cast(dict[str, Any], choice).get("index", 0) in (0, None):
+            return cast(dict[str, Any], choice)
+    return None
+
+
+def _reported_error(body: Mapping[str, Any]) -> str | None:
+    """The error a body reports instead of a reply: `{"error": ...}` or vLLM's `{"object": "error", ...}`."""
+    error = body.get("error")
+    if error is not None:
+        if isinstance(error, dict):
+            details = cast(dict[str, Any], error)
+            message = details.get("message")
+            return str(message if message is not None else details)
+        return str(error)
+    if body.get("object") == "error":
+        return str(body.get("message", body))
+    return None
 
 
 def error_message(body: bytes) -> str | None:
-    """The server's explanation inside an error body: ``{"error": {"message": ...}}`` or plain text."""
+    """The server's explanation inside an error body: `error.message`, `message`, `detail`, or the text itself."""
     try:
         decoded = json.loads(body)
     except ValueError:
         text = body.decode(errors="replace").strip()
         return text[:500] or None
-    if isinstance(decoded, dict):
-        mapping = cast(dict[str, Any], decoded)
-        message = _server_error(mapping)
-        if message is None and "message" in mapping:
-            message = str(mapping["message"])
-        return message[:500] if message is not None else json.dumps(decoded)[:500]
-    return json.dumps(decoded)[:500]
-
-
-def _unreadable(what: str, body: bytes | str) -> ModelAPIResponseError:
-    excerpt = body[:200]
-    return ModelAPIResponseError(f"model server returned {what}: {excerpt!r}")
-
-
-def _json_object(raw: bytes | str, not_json: str, not_object: str) -> dict[str, Any]:
-    """Decode ``raw`` as a JSON object; otherwise raise, describing it as ``not_json`` or ``not_object``."""
-    try:
-        decoded = json.loads(raw)
-    except ValueError as exc:
-        raise _unreadable(not_json, raw) from exc
     if not isinstance(decoded, dict):
-        raise _unreadable(not_object, raw)
-    return cast(dict[str, Any], decoded)
+        return json.dumps(decoded)[:500]
+    mapping = cast(dict[str, Any], decoded)
+    message = _reported_error(mapping)
+    if message is None and "message" in mapping:
+        message = str(mapping["message"])
+    if message is None and "detail" in mapping:  # FastAPI servers (llama-cpp-python): a string or a list
+        detail = mapping["detail"]
+        if isinstance(detail, list):
+            items = cast(list[object], detail)
+            detail = "; ".join(
+                str(cast(dict[str, Any], item).get("msg", item)) if isinstance(item, dict) else str(item)
+                for item in items
+            )
+        message = str(detail)
+    return (message if message is not None else json.dumps(mapping))[:500]
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """OpenAI's `retry-after-ms` header, in seconds (the standard `Retry-After` is the transport's)."""
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds is None:
+        return None
+    try:
+        return max(0.0, float(milliseconds) / 1000)
+    except ValueError:
+        return None
 
 
 def parse_reply(body: bytes) -> Reply:
-    """A non-streamed response body -> ``Reply``.
+    """A non-streamed response body -> `Reply`.
 
     Raises:
-        ModelAPIResponseError: the body is not JSON or not a chat completion.
+        ModelAPIResponseError: the body is not JSON, not a chat completion, or reports an error.
     """
-    completion = _json_object(body, "a body that is not JSON", "JSON that is not a chat completion")
-    server_error = _server_error(completion)
+    completion = decode_object(body, "a chat completion")
+    server_error = _reported_error(completion)
     if server_error is not None:  # some proxies report failures with HTTP 200
         raise ModelAPIResponseError(f"model server reported an error: {server_error}", server_message=server_error)
-    choices = completion.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise _unreadable("a completion without choices", body)
-    choice = cast(dict[str, Any], choices[0])
+    choice = _first_choice(completion.get("choices"))
+    if choice is None:
+        raise unreadable("a completion without choices", body)
     message = choice.get("message")
     if not isinstance(message, dict):
-        raise _unreadable("a choice without a message", body)
+        raise unreadable("a choice without a message", body)
     message = cast(dict[str, Any], message)
     text = _text(message.get("content"))
+    refusal = message.get("refusal")
+    refused = isinstance(refusal, str) and bool(refusal)
+    if refused:
+        text += cast(str, refusal)
     reasoning = _reasoning(message)
     content: str | list[FunctionCall] = text
     thought = reasoning
@@ -352,89 +366,137 @@ def parse_reply(body: bytes) -> Reply:
         try:
             content = [
                 FunctionCall(
-                    id=_call_id(call.get("id")),
+                    id=call.get("id") or new_call_id(),
                     name=str(call["function"]["name"]),
                     arguments=_arguments(call["function"].get("arguments")),
                 )
                 for call in cast(list[dict[str, Any]], tool_calls)
             ]
         except (KeyError, TypeError, AttributeError) as exc:
-            raise _unreadable("a malformed tool call", body) from exc
-        thought = _join_thought(reasoning, text)
+            raise unreadable("a malformed tool call", body) from exc
+        thought = join_thought(reasoning, text)
     return Reply(
         content=content,
         thought=thought,
-        finish_reason=map_finish_reason(choice.get("finish_reason"), has_tool_calls=isinstance(content, list)),
+        finish_reason=map_finish_reason(
+            choice.get("finish_reason"), has_tool_calls=isinstance(content, list), refused=refused
+        ),
         usage=_usage(completion.get("usage")),
         raw=completion,
     )
 
 
+# ---- streams ----------------------------------------------------------------------------------------------
+
+
+class SSEFramer:
+    """Splits a server-sent-event byte stream into the `data` of each event.
+
+    A minimal decoder for https://html.spec.whatwg.org/multipage/server-sent-events.html: an event ends at a
+    blank line, multi-line data is joined with newlines, comments and other fields are ignored. Bytes arrive
+    in arbitrary pieces; a partial line waits for the next piece.
+    """
+
+    __slots__ = ("_buffer", "_data")
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._data: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """Take the next bytes; return the events they complete."""
+        *lines, self._buffer = (self._buffer + chunk).split(b"\n")
+        events: list[str] = []
+        data = self._data
+        for line in lines:
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if not line:
+                if data:
+                    events.append(b"\n".join(data).decode())
+                    data = self._data = []
+            elif line.startswith(b"data:"):
+                value = line[5:]
+                data.append(value[1:] if value.startswith(b" ") else value)
+        return events
+
+    def flush(self) -> list[str]:
+        """At the end of the body: a server may omit the blank line after its last event."""
+        return self.feed(b"\n\n") if self._buffer or self._data else []
+
+
 class _PartialCall:
     __slots__ = ("arguments", "id", "name")
 
-    def __init__(self) -> None:
-        self.id = ""
+    def __init__(self, call_id: str) -> None:
+        self.id = call_id
         self.name = ""
         self.arguments: list[str] = []
 
 
-class StreamParser:
-    """Assembles a streamed reply from the ``data`` of each server-sent event.
+class SSEStreamDecoder:
+    """Assembles a streamed reply from its server-sent events.
 
-    ``feed()`` returns the text to show the user now (``""`` if the event carried none). Tool calls arrive as
-    fragments keyed by ``index`` (parallel calls interleave) and are assembled into whole calls by ``finish()``.
+    `feed()` returns the text to show the user now. Tool calls arrive as fragments keyed by `index` (parallel
+    calls interleave) and are assembled into whole calls by `finish()`.
 
     Example:
-
-        .. code-block:: python
-
-            parser = StreamParser()
-            for data in ['{"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":"stop"}]}', "[DONE]"]:
-                print(parser.feed(data), end="")
-            reply = parser.finish()
+        ```python
+        decoder = SSEStreamDecoder()
+        event = b'{"choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"}]}'
+        deltas = decoder.feed(b"data: " + event + b"\\n\\n")  # ["Hi"]
+        deltas += decoder.end()
+        reply = decoder.finish()  # content "Hi", finish_reason "stop"
+        ```
     """
 
     def __init__(self) -> None:
+        self._framer = SSEFramer()
         self._text: list[str] = []
         self._reasoning: list[str] = []
-        self._calls: dict[int, _PartialCall] = {}
+        self._calls: list[_PartialCall] = []
+        self._by_index: dict[int, _PartialCall] = {}
         self._finish_reason: Any = None
+        self._refused = False
         self._usage: RequestUsage | None = None
         self._last: dict[str, Any] = {}
-        self.done = False
-        """Whether the server sent its end-of-stream marker (``data: [DONE]``)."""
+        self._done = False
 
-    def feed(self, data: str) -> str:
-        """Take one event; return its text delta.
+    def feed(self, chunk: bytes) -> list[str]:
+        """Take the next bytes of the body; return the text deltas of the events they complete."""
+        deltas: list[str] = []
+        for data in self._framer.feed(chunk):
+            text = self._event(data)
+            if text:
+                deltas.append(text)
+        return deltas
 
-        Raises:
-            ModelAPIResponseError: the event is not JSON, or the server reports an error mid-stream.
-        """
+    def end(self) -> list[str]:
+        """The body has ended: the text deltas of an event the server left unterminated."""
+        return [text for text in map(self._event, self._framer.flush()) if text]
+
+    def _event(self, data: str) -> str:
         if data == "[DONE]":
-            self.done = True
+            self._done = True
             return ""
-        event = _json_object(
-            data, "a stream event that is not JSON", "a stream event that is not a chat completion chunk"
-        )
+        event = decode_object(data, "a chat completion chunk")
         self._last = event
-        server_error = _server_error(event)
+        server_error = _reported_error(event)
         if server_error is not None:
             raise ModelAPIResponseError(
                 f"model server reported an error mid-stream: {server_error}", server_message=server_error
             )
         usage = event.get("usage")
-        if usage is not None:
+        if usage is not None:  # vLLM can report (cumulative) usage in every chunk: the last one counts
             self._usage = _usage(usage) or self._usage
-        choices = event.get("choices")
-        if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
-            return ""  # e.g. the final usage-only chunk
-        choice = cast(dict[str, Any], choices[0])
+        choice = _first_choice(event.get("choices"))
+        if choice is None:
+            return ""  # the usage chunk, or Azure's prompt-filter results
         if choice.get("finish_reason") is not None:
             self._finish_reason = choice["finish_reason"]
         delta = choice.get("delta")
         if not isinstance(delta, dict):
-            return ""
+            return ""  # a finish reason alone, or Azure's content-filter results after it
         delta = cast(dict[str, Any], delta)
         reasoning = _reasoning(delta)
         if reasoning:
@@ -442,33 +504,62 @@ class StreamParser:
         fragments = delta.get("tool_calls")
         if fragments:
             self._add_tool_call_fragments(fragments, data)
-        text = delta.get("content")
-        if isinstance(text, str) and text:
+        content = delta.get("content")
+        text = content if isinstance(content, str) else _text(content)
+        refusal = delta.get("refusal")
+        if isinstance(refusal, str) and refusal:
+            self._refused = True
+            text += refusal
+        if text:
             self._text.append(text)
-            return text
-        return ""
+        return text
+
+    def _call_for(self, fragment: Mapping[str, Any]) -> _PartialCall:
+        """The call a fragment continues, or a new one."""
+        call_id = fragment.get("id") or ""
+        index = fragment.get("index")
+        if isinstance(index, int):
+            call = self._by_index.get(index)
+            # Groq sends each call whole at index 0: a different id at a known index is a new call.
+            if call is not None and not (call_id and call.id and call_id != call.id):
+                return call
+        else:
+            # No index (Gemini, older Ollama /v1): an unseen id starts a call; no id continues the last one.
+            known = [call for call in self._calls if call_id and call.id == call_id]
+            if known:
+                return known[0]
+            if not call_id and self._calls:
+                return self._calls[-1]
+        call = _PartialCall(call_id)
+        self._calls.append(call)
+        if isinstance(index, int):
+            self._by_index[index] = call
+        return call
 
     def _add_tool_call_fragments(self, fragments: Any, data: str) -> None:
         if not isinstance(fragments, list):
-            raise _unreadable("malformed tool-call fragments", data)
-        for position, fragment in enumerate(cast(list[object], fragments)):
+            raise unreadable("malformed tool-call fragments", data)
+        for fragment in cast(list[object], fragments):
             if not isinstance(fragment, dict):
-                raise _unreadable("a malformed tool-call fragment", data)
+                raise unreadable("a malformed tool-call fragment", data)
             fragment = cast(dict[str, Any], fragment)
-            index = fragment.get("index", position)
-            call = self._calls.get(index)
-            if call is None:
-                call = self._calls[index] = _PartialCall()
+            call = self._call_for(fragment)
             if fragment.get("id"):
-                call.id = str(fragment["id"])  # sent whole; some servers repeat it on every fragment
+                call.id = str(fragment["id"])
             function = fragment.get("function")
-            if isinstance(function, dict):
-                function = cast(dict[str, Any], function)
-                if function.get("name"):
-                    call.name += str(function["name"])
-                arguments = function.get("arguments")
-                if arguments is not None:
-                    call.arguments.append(_arguments(arguments))
+            if not isinstance(function, dict):
+                continue
+            function = cast(dict[str, Any], function)
+            name = function.get("name")
+            if isinstance(name, str) and name:
+                # llama-cpp-python and LiteLLM repeat the whole name in every fragment; a name that extends
+                # what arrived so far replaces it, anything else is the next piece of a split name.
+                call.name = name if name.startswith(call.name) else call.name + name
+            arguments = function.get("arguments")
+            if isinstance(arguments, str):
+                call.arguments.append(arguments)
+            elif arguments is not None:  # an object is a whole set of arguments, not a fragment
+                call.arguments = [_arguments(arguments)]
 
     def finish(self) -> Reply:
         """The whole reply, once the stream has ended.
@@ -476,24 +567,29 @@ class StreamParser:
         Raises:
             ModelAPIResponseError: the stream ended without a finish reason or end marker (it was cut short).
         """
-        if not self.done and self._finish_reason is None:
-            raise ModelAPIResponseError(
-                "model server ended the stream before the reply was complete (no finish_reason and no [DONE])"
-            )
+        if not self._done and self._finish_reason is None:
+            raise cut_short("no finish_reason and no [DONE]")
         text = "".join(self._text)
         reasoning = "".join(self._reasoning) or None
         content: str | list[FunctionCall] = text
         thought = reasoning
         if self._calls:
             content = [
-                FunctionCall(id=_call_id(call.id), name=call.name, arguments="".join(call.arguments) or "{}")
-                for _, call in sorted(self._calls.items())
+                FunctionCall(id=call.id or new_call_id(), name=call.name, arguments="".join(call.arguments) or "{}")
+                for call in self._calls
             ]
-            thought = _join_thought(reasoning, text)
+            thought = join_thought(reasoning, text)
         return Reply(
             content=content,
             thought=thought,
-            finish_reason=map_finish_reason(self._finish_reason, has_tool_calls=bool(self._calls)),
+            finish_reason=map_finish_reason(
+                self._finish_reason, has_tool_calls=bool(self._calls), refused=self._refused
+            ),
             usage=self._usage,
             raw=self._last,
         )
+
+
+def stream_decoder() -> SSEStreamDecoder:
+    """A decoder for one streamed response."""
+    return SSEStreamDecoder()

@@ -1,0 +1,93 @@
+"""Helpers the model client tests share: a message, tools, model capabilities, images and stream readers."""
+
+from __future__ import annotations
+
+import base64
+import struct
+import zlib
+from collections.abc import AsyncGenerator, Sequence
+from typing import Any
+
+from autogen_core import Image
+from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, ModelFamily, ModelInfo, UserMessage
+from autogen_core.tools import FunctionTool, Tool, ToolSchema
+
+HELLO: list[LLMMessage] = [UserMessage(content="Hello", source="user")]
+
+
+def weather(city: str) -> str:
+    """Current weather in a city."""
+    return f"sunny in {city}"
+
+
+def clock(timezone: str) -> str:
+    """Current time in a timezone."""
+    return f"noon in {timezone}"
+
+
+WEATHER = FunctionTool(weather, description="Current weather in a city.", strict=True)
+CLOCK = FunctionTool(clock, description="Current time in a timezone.")
+TOOLS: list[Tool] = [WEATHER, CLOCK]
+
+
+def model_info(**overrides: Any) -> ModelInfo:
+    """A model that can do everything, except what `overrides` turns off."""
+    info = ModelInfo(
+        vision=True, function_calling=True, json_output=True, family=ModelFamily.UNKNOWN, structured_output=True
+    )
+    info.update(overrides)  # type: ignore[typeddict-item]
+    return info
+
+
+def png_image(width: int, height: int) -> Image:
+    """A solid grey PNG of the given size, encoded with the standard library only."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    rows = (b"\x00" + b"\x80" * width) * height  # filter byte 0, then the pixels of each row
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return Image.from_base64(base64.b64encode(png).decode())
+
+
+async def stream(
+    client: ChatCompletionClient,
+    messages: Sequence[LLMMessage] = HELLO,
+    *,
+    tools: Sequence[Tool | ToolSchema] = (),
+    **kwargs: Any,
+) -> tuple[list[str], CreateResult]:
+    """All deltas and the final result of one streamed call, checking the streaming contract on the way."""
+    deltas: list[str] = []
+    results: list[CreateResult] = []
+    async for chunk in client.create_stream(messages, tools=tools, **kwargs):
+        if isinstance(chunk, str):
+            assert not results, "text after the final result"
+            deltas.append(chunk)
+        else:
+            results.append(chunk)
+    assert len(results) == 1, "exactly one final CreateResult"
+    return deltas, results[0]
+
+
+async def collect(stream: AsyncGenerator[str | CreateResult, None], deltas: list[str] | None = None) -> CreateResult:
+    """Read a stream to its end (or its error); text deltas go to `deltas`; return the final result."""
+    final: CreateResult | None = None
+    async for chunk in stream:
+        if isinstance(chunk, str):
+            if deltas is not None:
+                deltas.append(chunk)
+        else:
+            final = chunk
+    assert final is not None, "stream ended without a CreateResult"
+    return final
+
+
+async def reply(
+    client: ChatCompletionClient, streamed: bool, messages: Sequence[LLMMessage] = HELLO, **kwargs: Any
+) -> CreateResult:
+    """The result of one call, streamed or not: for tests that must hold either way."""
+    if streamed:
+        return (await stream(client, messages, **kwargs))[1]
+    return await client.create(messages, **kwargs)
