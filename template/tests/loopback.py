@@ -41,6 +41,7 @@ REQUEST_LOG_VARIABLE = "LOOPBACK_REQUEST_LOG"
 """Environment variable naming a JSON-lines file every server appends the requests it receives to."""
 _REDACTED_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie"})
 
+
 def _reason(status: int) -> str:
     """The standard reason phrase, or none for a status without one (529, or one a proxy invents)."""
     try:

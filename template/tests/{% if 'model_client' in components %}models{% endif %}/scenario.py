@@ -79,7 +79,7 @@ class Reply:
     resume: asyncio.Event | None = None
     """Ends a pause; `None` pauses until the client goes away."""
     heartbeat: bool = True
-    """While paused, send keep-alives so that a client that disconnects is noticed and its connection ends;
+    """While paused, send keep-alive messages so that a client that disconnects is noticed and its connection ends;
     `False` pauses in silence (to trigger read timeouts)."""
     drop_after: int | None = None
     """Streaming: abort the connection once this many pieces of the text have been sent (a crash mid-stream)."""
@@ -106,14 +106,14 @@ class RawReply:
     status: int = 200
     content_type: str = "application/json"
     hold_open: bool = False
-    """Send the body as a chunked stream, then keep the response open (with keep-alives) until the client
+    """Send the body as a chunked stream, then keep the response open (with keep-alive messages) until the client
     leaves: shows whether a client that rejects the body also closes the connection."""
 
 
 @dataclass
 class BrokenStream:
     """A stream that sends one unreadable event (or, with `error`, the protocol's report of an error), then
-    stays open with keep-alives until the client leaves."""
+    stays open with keep-alive messages until the client leaves."""
 
     error: str | None = None
 
