@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hooks.gates import tool_env, uv
+from hooks.gates import EXAMPLE_DONE, tool_env, uv
+from hooks.plan import component_folders
 from tests.conftest import Render, python_or_skip
 
 SEAMS = Path(__file__).parent / "seams"
 SWAPS = {"model_client": "ollama", "tool": "search_post"}
 """Component -> the directory of `tests/seams/` holding its second protocol."""
-COMPONENT_DIRS = {"model_client": "models", "tool": "tools"}
 NAME_ANSWERS = {
     "autogen_example": "package_name",
     "ExampleChatCompletionClient": "model_client_class",
@@ -111,12 +111,11 @@ def test_second_protocols_swap_in_and_the_vendor_neutral_tests_pass(render_proje
     ):
         proc = _run(project, argv)
         assert proc.returncode == 0, f"{' '.join(argv)} failed on the swapped package:\n{proc.stdout}{proc.stderr}"
-    tests = [f"tests/{COMPONENT_DIRS[component]}" for component in SWAPS]
+    tests = [f"tests/{component_folders()[component]}" for component in SWAPS]
     proc = _run(project, ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests])
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output
     assert " passed" in output and "skipped" not in output, output
-    example = _run(project, ["python", "examples/quickstart.py"])
-    assert "Happy building!" in example.stdout and "is_error=True" not in example.stdout, (
-        example.stdout + example.stderr
-    )
+    for component in SWAPS:  # each swapped component's offline example, against the new protocol
+        example = _run(project, ["python", f"examples/{component}.py"])
+        assert EXAMPLE_DONE in example.stdout and "is_error=True" not in example.stdout, example.stdout + example.stderr
