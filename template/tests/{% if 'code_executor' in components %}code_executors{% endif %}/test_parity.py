@@ -12,10 +12,12 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
 import venv
+import warnings
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -309,7 +311,9 @@ def test_local_formatted_prompt_str_func(make_executor: MakeExecutor, tmp_path: 
 async def test_can_load_function(make_both: MakeBoth, as_string: bool) -> None:
     func = FunctionWithRequirements.from_str(ADD_TWO_NUMBERS_SOURCE) if as_string else add_two_numbers
     ours, other = make_both(functions=[func])
-    mine, its = await both(ours, other, runner(("from functions import add_two_numbers\nprint(add_two_numbers(1, 2))", "python")))
+    mine, its = await both(
+        ours, other, runner(("from functions import add_two_numbers\nprint(add_two_numbers(1, 2))", "python"))
+    )
     for result in (mine, its):
         assert (result.exit_code, result.output) == (0, "3\n")
 
@@ -457,7 +461,7 @@ async def test_difference_environment(make_both: MakeBoth, monkeypatch: pytest.M
 
 @posix_only
 @pytest.mark.asyncio
-async def test_difference_signal_exit_code(make_both: MakeBoth) -> None:
+async def test_difference_signal_exit(make_both: MakeBoth) -> None:
     """signal-exit: a block killed by signal N exits 128 + N, as shells say; autogen-ext reports -N."""
     ours, other = make_both()
     mine, its = await both(ours, other, runner(("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "python")))
@@ -465,7 +469,7 @@ async def test_difference_signal_exit_code(make_both: MakeBoth) -> None:
 
 
 @pytest.mark.asyncio
-async def test_difference_bytes_that_are_not_utf8(make_both: MakeBoth) -> None:
+async def test_difference_non_utf8(make_both: MakeBoth) -> None:
     """non-utf8: such bytes become U+FFFD; autogen-ext raises UnicodeDecodeError."""
     ours, other = make_both()
     scenario = runner(("import sys; sys.stdout.buffer.write(b'caf\\xe9')", "python"))
@@ -543,3 +547,59 @@ async def test_difference_no_io_before_start(make_executor: MakeExecutor, tmp_pa
     assert "work_dir" in without_theirs.dump_component().config
     for executor in (mine, its, without_ours, without_theirs):
         await executor.stop()
+
+
+def test_difference_warnings(make_executor: MakeExecutor) -> None:
+    """warnings: building ours warns about nothing; autogen-ext warns that local execution is unsafe."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make_executor()
+    assert caught == []
+    theirs()  # asserts its warning
+
+
+@pytest.mark.skipif(bool(shutil.which("pwsh") or shutil.which("powershell")), reason="PowerShell is installed")
+@pytest.mark.asyncio
+async def test_difference_powershell_missing(make_both: MakeBoth) -> None:
+    """powershell-missing: a PowerShell block without PowerShell is exit code 127; autogen-ext raises ValueError."""
+    ours, other = make_both()
+    scenario = runner(("Write-Output 1", "pwsh"))
+    async with ours, other:
+        mine = await scenario(ours)
+        with pytest.raises(ValueError, match="Powershell or pwsh is not installed"):
+            await scenario(other)
+    assert mine.exit_code == 127
+
+
+@pytest.mark.asyncio
+async def test_difference_functions_after_restart(make_executor: MakeExecutor) -> None:
+    """functions-after-restart: the functions module is written into every new work directory; autogen-ext
+    writes it once per executor, so after stop() a private directory no longer has it."""
+    code = "from functions import add_two_numbers\nprint(add_two_numbers(1, 2))"
+    results: list[CodeResult] = []
+    for executor in (make_executor(functions=[add_two_numbers]), theirs(functions=[add_two_numbers])):
+        for _ in range(2):
+            async with executor:
+                results.append(await runner((code, "python"))(executor))
+    assert [result.exit_code for result in results] == [0, 0, 0, 1]
+    assert "ModuleNotFoundError" in results[3].output
+
+
+@pytest.mark.asyncio
+async def test_difference_function_source(make_both: MakeBoth) -> None:
+    """function-source: a function defined inside another one, or under a decorator spanning several lines, is
+    written whole; autogen-ext writes its source as found, indented or with half a decorator."""
+
+    @with_requirements(
+        global_imports=["json"],
+    )
+    def nested() -> str:
+        return "nested"
+
+    ours, other = make_both(functions=[nested])
+    scenario = runner(("from functions import nested\nprint(nested())", "python"))
+    async with ours, other:
+        mine = await scenario(ours)
+        with pytest.raises(ValueError, match="Functions failed to load"):
+            await scenario(other)
+    assert mine.output == "nested\n"
