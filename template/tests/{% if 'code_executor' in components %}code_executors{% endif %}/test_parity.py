@@ -472,12 +472,12 @@ async def test_difference_signal_exit(make_both: MakeBoth) -> None:
 async def test_difference_non_utf8(make_both: MakeBoth) -> None:
     """non-utf8: such bytes become U+FFFD; autogen-ext raises UnicodeDecodeError."""
     ours, other = make_both()
-    scenario = runner(("import sys; sys.stdout.buffer.write(b'caf\\xe9')", "python"))
+    scenario = runner(("import sys; sys.stdout.buffer.write(b'\\xe9t\\xe9')", "python"))
     async with ours, other:
         mine = await scenario(ours)
         with pytest.raises(UnicodeDecodeError):
             await scenario(other)
-    assert mine.output == "caf\N{REPLACEMENT CHARACTER}"
+    assert mine.output == "\N{REPLACEMENT CHARACTER}t\N{REPLACEMENT CHARACTER}"
 
 
 @pytest.mark.asyncio
