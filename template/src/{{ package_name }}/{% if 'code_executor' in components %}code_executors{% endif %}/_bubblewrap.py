@@ -103,6 +103,7 @@ class BubblewrapLauncher:
         self._bwrap: str | None = None
         self._system_options: tuple[str, ...] = ()
         self._python_mounts: tuple[_Mount, ...] = ()
+        self._etc: Path | None = None
         self._remove_etc: Callable[[], object] | None = None
         # (program, PATH, is it python) -> the program's host path, and the directories of its installation.
         self._programs: dict[tuple[str, str, bool], tuple[str, tuple[_Mount, ...]]] = {}
@@ -127,9 +128,11 @@ class BubblewrapLauncher:
                 "bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; Fedora: sudo dnf install bubblewrap; "
                 "Arch: sudo pacman -S bubblewrap), or use sandbox='none'"
             )
-        etc = Path(tempfile.mkdtemp(prefix="sandbox-etc-"))
-        self._remove_etc = weakref.finalize(self, shutil.rmtree, str(etc), True)
-        _copy_etc_entries(etc)
+        if self._etc is None:  # concurrent first starts share one copy
+            self._etc = Path(tempfile.mkdtemp(prefix="sandbox-etc-"))
+            self._remove_etc = weakref.finalize(self, shutil.rmtree, str(self._etc), True)
+            _copy_etc_entries(self._etc)
+        etc = self._etc
         system_options = (*_BASE_OPTIONS, *_system_mounts(), "--ro-bind", str(etc), "/etc")
         # The sandbox every block gets, with the real work directory, running `true`.
         mounts = _mount_options([_Mount("--tmpfs", "/tmp"), _Mount("--bind", str(work_dir))], work_dir)
@@ -146,7 +149,7 @@ class BubblewrapLauncher:
         """Remove the sandbox's copy of `/etc` (each sandbox itself disappears with its block)."""
         if self._remove_etc is not None:
             self._remove_etc()
-            self._remove_etc = None
+        self._etc = self._remove_etc = None
         self._bwrap = None
 
     async def run(self, request: LaunchRequest, output: OutputBuffer) -> LaunchResult:
