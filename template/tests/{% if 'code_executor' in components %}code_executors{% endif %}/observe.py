@@ -1,8 +1,10 @@
 """What a code block left behind: processes still running, files written.
 
-Code blocks under test append ``"<pid> <pgid>"`` (or just ``"<pid>"``) lines to a ``pids`` file in their work
+Code blocks under test append `"<pid> <pgid>"` (or just `"<pid>"`) lines to a `pids` file in their work
 directory; the tests read it back and check the process table. A zombie counts as dead: it has exited and
-only waits for its parent (often PID 1, which in containers may reap late) to collect its status.
+only waits for its parent (often PID 1, which in containers may reap late) to collect its status. Inside a
+sandbox with its own PID namespace those numbers mean nothing on the host, so sandboxed blocks instead start
+processes with a unique token on their command line, which `processes_with` finds in the host's `/proc`.
 
 The file helpers are plain functions because async tests must not call blocking path methods (ruff ASYNC240);
 they touch a few small local files, so blocking is not a concern here.
@@ -69,7 +71,7 @@ def _linux_stat(pid: int) -> tuple[bytes, int] | None:
 
 
 def running(pid: int) -> bool:
-    """True if ``pid`` is a live process (not a zombie)."""
+    """True if `pid` is a live process (not a zombie)."""
     if sys.platform == "linux":
         stat = _linux_stat(pid)
         return stat is not None and stat[0] not in (b"Z", b"X")
@@ -82,7 +84,7 @@ def running(pid: int) -> bool:
 
 
 def group_running(pgid: int) -> bool:
-    """True if any live process (not a zombie) is in process group ``pgid``."""
+    """True if any live process (not a zombie) is in process group `pgid`."""
     if sys.platform == "linux":
         with os.scandir("/proc") as entries:
             for entry in entries:
@@ -112,8 +114,46 @@ async def assert_nothing_survives(recorded: Recorded, *, within: float = 3.0) ->
     assert not alive, f"still running after the call returned: {', '.join(alive)}"
 
 
+def processes_with(token: str) -> list[int]:
+    """Live host processes (not zombies) whose command line contains `token` (Linux only: reads `/proc`)."""
+    found: list[int] = []
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            if not entry.name.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry.name}/cmdline", "rb") as cmdline:
+                    if token.encode() not in cmdline.read():
+                        continue
+            except OSError:
+                continue  # it ended while we looked
+            if running(int(entry.name)):
+                found.append(int(entry.name))
+    return found
+
+
+async def wait_for_processes(token: str, *, within: float = 10.0) -> None:
+    """Wait until a process with `token` on its command line runs, i.e. the block got that far."""
+    deadline = time.monotonic() + within
+    while not processes_with(token):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no process with {token!r} on its command line appeared in {within} s")
+        await asyncio.sleep(0.02)
+
+
+async def assert_no_process_with(token: str, *, within: float = 3.0) -> None:
+    """Fail unless every process with `token` on its command line is gone (waits briefly for the kernel)."""
+    deadline = time.monotonic() + within
+    while True:
+        alive = processes_with(token)
+        if not alive or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert not alive, f"still running after the call returned: pids {alive} (host PID namespace)"
+
+
 async def wait_for_lines(pid_file: Path, count: int, *, within: float = 10.0) -> None:
-    """Wait until the block has recorded ``count`` processes, i.e. it is really running."""
+    """Wait until the block has recorded `count` processes, i.e. it is really running."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if len(_lines(pid_file)) >= count:
@@ -123,7 +163,7 @@ async def wait_for_lines(pid_file: Path, count: int, *, within: float = 10.0) ->
 
 
 def groups_of(pids: set[int]) -> set[int]:
-    """The current process groups of ``pids`` (asked of the OS while they run: no assumption about pgid)."""
+    """The current process groups of `pids` (asked of the OS while they run: no assumption about pgid)."""
     groups: set[int] = set()
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
@@ -132,7 +172,7 @@ def groups_of(pids: set[int]) -> set[int]:
 
 
 async def wait_for_file(path: Path, *, within: float = 10.0) -> None:
-    """Wait until the block has created ``path``, i.e. it is really running."""
+    """Wait until the block has created `path`, i.e. it is really running."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if exists(path):
@@ -154,7 +194,7 @@ def is_dir(path: Path) -> bool:
 
 
 def tree(directory: Path) -> list[str]:
-    """Every path under ``directory``, relative and sorted: compare before and after to see what was written."""
+    """Every path under `directory`, relative and sorted: compare before and after to see what was written."""
     return sorted(str(path.relative_to(directory)) for path in directory.rglob("*"))
 
 

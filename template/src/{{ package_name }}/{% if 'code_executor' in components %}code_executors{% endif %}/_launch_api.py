@@ -1,8 +1,9 @@
 """The small interface between the executor and whatever runs a code block.
 
 The executor decides *what* runs: which file, in which language, in which directory, with which environment
-and for how long. A :class:`Launcher` decides *how*: ``_launcher.py`` runs blocks as local processes; a
-replacement could run them in a container or a cloud sandbox. Both sides share only the names in this module.
+and for how long. A `Launcher` decides *how*: `LocalProcessLauncher` runs blocks as local processes,
+`BubblewrapLauncher` runs each in a bubblewrap sandbox, and one you write could run them in a container or a
+cloud sandbox (pass it as the executor's `launcher=` argument). Both sides share only the names in this module.
 """
 
 from __future__ import annotations
@@ -13,15 +14,23 @@ from pathlib import Path
 from typing import Protocol
 
 
+class SandboxUnavailableError(RuntimeError):
+    """A launcher cannot run blocks on this machine; the message says why and how to fix it.
+
+    Raised by `Launcher.start()`, so by the executor's `start()` and by the first `execute_code_blocks()`.
+    No block runs unsandboxed instead.
+    """
+
+
 @dataclass(frozen=True)
 class LaunchRequest:
     """One code block, ready to run.
 
     Attributes:
-        argv: The local command line, e.g. ``("/usr/bin/python3", "/work/tmp_code_ab12.py")``. A remote
-            launcher usually builds its own from ``language`` and ``code_file``.
-        language: ``"python"``, ``"bash"`` or ``"sh"`` (aliases are already resolved).
-        code_file: Absolute path of the code file, inside ``cwd``.
+        argv: The local command line, e.g. `("/usr/bin/python3", "/work/tmp_code_ab12.py")`. A remote
+            launcher usually builds its own from `language` and `code_file`.
+        language: `"python"`, `"bash"`, `"sh"` or `"pwsh"` (aliases are already resolved).
+        code_file: Absolute path of the code file, inside `cwd`.
         cwd: The work directory the block runs in.
         env: The complete environment of the block: nothing else may be added from the host.
         timeout: Seconds the block may run.
@@ -40,8 +49,8 @@ class LaunchResult:
     """How a block ended.
 
     Attributes:
-        exit_code: The block's exit status. A block killed by signal N reports ``128 + N``, as shells do.
-        timed_out: True when ``timeout`` expired and the launcher stopped the block.
+        exit_code: The block's exit status. A block killed by signal N reports `128 + N`, as shells do.
+        timed_out: True when `timeout` expired and the launcher stopped the block.
     """
 
     exit_code: int
@@ -49,19 +58,18 @@ class LaunchResult:
 
 
 class OutputBuffer:
-    """Collects a block's output while keeping at most ``limit`` bytes of it in memory.
+    """Collects a block's output while keeping at most `limit` bytes of it in memory.
 
     It keeps the first and the last half of the limit (the start shows what the block did, the end shows how
     it failed) and counts what it drops, so a flood of output neither fills memory nor stalls the block:
     writing never blocks and never grows past the limit.
 
     Example:
-
-        .. code-block:: python
-
-            buffer = OutputBuffer(limit=8)
-            buffer.write(b"0123456789abcdef")
-            print(buffer.text())  # "0123", a truncation marker, "cdef"
+        ```python
+        buffer = OutputBuffer(limit=8)
+        buffer.write(b"0123456789abcdef")
+        print(buffer.text())  # "0123", a truncation marker, "cdef"
+        ```
     """
 
     def __init__(self, limit: int) -> None:
@@ -109,22 +117,56 @@ class OutputBuffer:
 
 
 class Launcher(Protocol):
-    """Runs one code block. Implement this to run blocks somewhere other than local processes.
+    """Runs code blocks. Implement this to run blocks somewhere other than local processes.
 
-    The contract, which the executor and the package's tests rely on:
+    The executor calls `start()` from its own `start()` (before the first block), `run()` once per block,
+    and `stop()` from its own `stop()`, after cancelling the blocks still running; `start()` may follow
+    again. The contract of `run()`, which the executor and the package's tests rely on:
 
-    1. Run ``request.code_file`` as ``request.language`` in ``request.cwd`` with exactly ``request.env``,
+    1. Run `request.code_file` as `request.language` in `request.cwd` with exactly `request.env`,
        with no input (a block that reads stdin sees end-of-file).
-    2. Pass every byte of output to ``output.write``, stdout and stderr together in the order written.
-    3. After ``request.timeout`` seconds, stop the block and everything it started, then return
-       ``LaunchResult(..., timed_out=True)``.
+    2. Pass every byte of output to `output.write`, stdout and stderr together in the order written.
+    3. After `request.timeout` seconds, stop the block and everything it started, then return
+       `LaunchResult(..., timed_out=True)`.
     4. When the block ends on its own, stop anything it left running, then return its exit code.
-    5. When the task awaiting ``run`` is cancelled, stop the block and everything it started, then let
-       ``asyncio.CancelledError`` propagate.
-    6. Raise ``OSError`` when the block cannot be started at all (e.g. ``FileNotFoundError`` when the
+    5. When the task awaiting `run` is cancelled, stop the block and everything it started, then let
+       `asyncio.CancelledError` propagate.
+    6. Raise `OSError` when the block cannot be started at all (e.g. `FileNotFoundError` when the
        interpreter is missing).
+
+    Example:
+        A launcher that runs blocks in a container which bind-mounts the work directory at the same path:
+
+        ```python
+        class DockerExecLauncher:
+            async def start(self, work_dir: Path) -> None:
+                ...  # start the container, or check that it runs
+
+            async def run(self, request: LaunchRequest, output: OutputBuffer) -> LaunchResult:
+                program = "python3" if request.language == "python" else request.language
+                argv = ["docker", "exec", "-w", str(request.cwd), "sandbox", program, str(request.code_file)]
+                ...  # start argv, stream output, enforce request.timeout, kill on cancellation
+
+            async def stop(self) -> None:
+                ...
+
+
+        executor = MyCodeExecutor(launcher=DockerExecLauncher())
+        ```
     """
 
+    async def start(self, work_dir: Path) -> None:
+        """Get ready to run blocks in `work_dir`; idempotent.
+
+        Raises:
+            SandboxUnavailableError: This launcher cannot run blocks here (the message names the fix).
+        """
+        ...
+
     async def run(self, request: LaunchRequest, output: OutputBuffer) -> LaunchResult:
-        """Run ``request``, streaming its output into ``output``; see the class docstring for the contract."""
+        """Run `request`, streaming its output into `output`; see the class docstring for the contract."""
+        ...
+
+    async def stop(self) -> None:
+        """Release what `start()` prepared; the executor has already cancelled every running block."""
         ...

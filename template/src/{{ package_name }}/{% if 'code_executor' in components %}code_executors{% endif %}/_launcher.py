@@ -1,39 +1,22 @@
-"""How a code block is launched and killed: the one module to replace to run blocks somewhere else.
+"""How a code block is launched and killed as a local process.
 
-``create_launcher()`` returns the :class:`~._launch_api.Launcher` the executor uses. This implementation runs
-each block as a local subprocess:
+`LocalProcessLauncher` is the executor's default launcher (`sandbox="none"`). It runs each block as a local
+subprocess:
 
 - POSIX: the block starts in a new process group, so it and everything it starts can be signalled at
-  once. A timeout sends SIGTERM to the group, then SIGKILL after ``TERMINATE_GRACE_SECONDS``; cancellation
-  and ``stop()`` send SIGKILL at once. When the block's main process exits on its own, whatever it left in
-  the group (``sleep 300 &``) is stopped the same way, because it would otherwise live on and hold the
+  once. A timeout sends SIGTERM to the group, then SIGKILL after `TERMINATE_GRACE_SECONDS`; cancellation
+  and `stop()` send SIGKILL at once. When the block's main process exits on its own, whatever it left in
+  the group (`sleep 300 &`) is stopped the same way, because it would otherwise live on and hold the
   output pipe open.
-- Windows: the block starts in a new process group (``CREATE_NEW_PROCESS_GROUP``, so the host's Ctrl+C does
-  not reach it) and is stopped with ``taskkill /T /F``, which walks the tree of the still-running main
+- Windows: the block starts in a new process group (`CREATE_NEW_PROCESS_GROUP`, so the host's Ctrl+C does
+  not reach it) and is stopped with `taskkill /T /F`, which walks the tree of the still-running main
   process. Windows cannot find the descendants of a process that already exited, so leftovers of a block
   that ended on its own are not stopped there.
 
 This is process isolation, not a security sandbox: blocks run as the host user, with its files and its
-network. A process that leaves the group on purpose (``setsid``, a double fork into a new session) escapes
-it. Run untrusted code in a container or a VM.
-
-To run blocks in a container or a cloud sandbox, replace this module. Keep a ``create_launcher()`` that
-returns an object whose ``async run(request, output)`` honours the contract in
-:class:`~._launch_api.Launcher`; the executor, its configuration and most tests stay as they are.
-
-Example of a replacement (a container that bind-mounts the work directory at the same path):
-
-    .. code-block:: python
-
-        class DockerExecLauncher:
-            async def run(self, request: LaunchRequest, output: OutputBuffer) -> LaunchResult:
-                program = "python3" if request.language == "python" else request.language
-                argv = ["docker", "exec", "-w", str(request.cwd), "sandbox", program, str(request.code_file)]
-                ...  # start argv, stream output, enforce request.timeout, kill on cancellation
-
-
-        def create_launcher() -> Launcher:
-            return DockerExecLauncher()
+network. A process that leaves the group on purpose (`setsid`, a double fork into a new session) escapes
+it. `BubblewrapLauncher` (`sandbox="bubblewrap"`) wraps this launcher in a Linux sandbox; to run blocks in
+a container or a cloud sandbox, pass your own `Launcher` as the executor's `launcher=` argument.
 """
 
 from __future__ import annotations
@@ -44,9 +27,10 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
-from ._launch_api import Launcher, LaunchRequest, LaunchResult, OutputBuffer
+from ._launch_api import LaunchRequest, LaunchResult, OutputBuffer
 
 TERMINATE_GRACE_SECONDS = 0.5
 """Time between SIGTERM and SIGKILL: enough to flush a file, short enough to return within timeout + 2 s."""
@@ -58,13 +42,14 @@ REAP_SECONDS = 2.0
 _POLL_SECONDS = 0.01
 
 
-def create_launcher() -> Launcher:
-    """The launcher the executor uses: change this (or this whole module) to run blocks elsewhere."""
-    return LocalProcessLauncher()
-
-
 class LocalProcessLauncher:
     """Runs each code block as a local subprocess in its own process group, and kills the whole group."""
+
+    async def start(self, work_dir: Path) -> None:
+        """Nothing to prepare: local processes need no set-up."""
+
+    async def stop(self) -> None:
+        """Nothing to release."""
 
     async def run(self, request: LaunchRequest, output: OutputBuffer) -> LaunchResult:
         loop = asyncio.get_running_loop()
@@ -130,7 +115,7 @@ class _BlockProtocol(asyncio.SubprocessProtocol):
 
 
 async def _wait(future: asyncio.Future[None], timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds for ``future`` without cancelling it; True if it is done."""
+    """Wait up to `timeout` seconds for `future` without cancelling it; True if it is done."""
     if not future.done():
         await asyncio.wait((future,), timeout=timeout)
     return future.done()
@@ -213,7 +198,7 @@ else:
         """True if a member of the group is more than a zombie.
 
         Killed grandchildren are reparented to PID 1, which in many containers reaps them late or never;
-        their zombies still count for ``killpg(pgid, 0)`` and would make every kill wait the full grace period.
+        their zombies still count for `killpg(pgid, 0)` and would make every kill wait the full grace period.
         Reading /proc is in-memory, so doing it from the event loop is fine.
         """
         with os.scandir("/proc") as entries:
