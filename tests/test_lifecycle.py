@@ -152,7 +152,8 @@ def test_update_from_earlier_version_keeps_user_work(
 
     assert conflicts(project) == []
     assert stored_answers(project) == answers_before, "an update must never change a stored answer"
-    fresh = copy_project(repo, tmp_path / "fresh", answers, vcs_ref="HEAD")
+    # The fresh copy takes the project's answers: a question added since (or a new default) must not differ.
+    fresh = copy_project(repo, tmp_path / "fresh", answers_before, vcs_ref="HEAD")
     apply_user_edits(fresh)
     assert tree(project) == tree(fresh), "update result must equal a fresh copy plus the same user edits"
     assert toml.loads((project / "pyproject.toml").read_text())["project"]["optional-dependencies"]["rich"]
@@ -197,19 +198,25 @@ def head_repo(copier_template: Path) -> Path:
     return copier_template
 
 
-def test_adding_a_component_later_brings_its_files_and_keeps_edits(head_repo: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("components", "folder"), [(["model_client", "tool"], "models"), (["tool", "memory"], "memory")]
+)
+def test_adding_a_component_later_brings_its_files_and_keeps_edits(
+    head_repo: Path, tmp_path: Path, components: list[str], folder: str
+) -> None:
     project = copy_project(head_repo, tmp_path / "project", {"components": ["tool"]}, vcs_ref="HEAD")
     apply_user_edits(project)
     commit_all(project, "user edits")
 
-    update(project, data={"components": ["model_client", "tool"]})
+    update(project, data={"components": components})
 
     assert conflicts(project) == []
-    fresh = copy_project(head_repo, tmp_path / "fresh", {"components": ["model_client", "tool"]}, vcs_ref="HEAD")
+    fresh = copy_project(head_repo, tmp_path / "fresh", {"components": components}, vcs_ref="HEAD")
     apply_user_edits(fresh)
     assert tree(project) == tree(fresh)
-    assert (project / "src" / PACKAGE / "models" / "__init__.py").exists()
-    assert stored_answers(project)["components"] == ["model_client", "tool"]
+    assert (project / "src" / PACKAGE / folder / "__init__.py").exists()
+    assert (project / "tests" / folder).is_dir()
+    assert stored_answers(project)["components"] == components
 
 
 def test_removing_a_component_removes_its_files_cleanly(head_repo: Path, tmp_path: Path) -> None:

@@ -173,7 +173,8 @@ def _names(requirements: list[str]) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "components", [["model_client"], ["code_executor"], ["tool"], ["model_client", "code_executor", "tool"]]
+    "components",
+    [["model_client"], ["code_executor"], ["tool"], ["memory"], ["model_client", "code_executor", "tool", "memory"]],
 )
 def test_every_import_is_declared(render_project: Render, components: list[str]) -> None:
     project = render_project({"components": components})
@@ -196,11 +197,13 @@ def test_every_import_is_declared(render_project: Render, components: list[str])
 def test_longest_names_still_pass_ruff(render_project: Render) -> None:
     """The validators' length limits keep every generated line within ruff's 120 columns."""
     answers = {
+        "components": ["model_client", "code_executor", "tool", "memory"],
         "package_name": "p" * 28,
         "model_client_class": "M" + "m" * 39,
         "code_executor_class": "C" + "c" * 39,
         "tool_class": "T" + "t" * 39,
         "tool_name": "t" * 64,
+        "memory_class": "Y" + "y" * 39,
     }
     project = render_project(answers)
     ruff = dev_tool("ruff")
