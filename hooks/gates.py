@@ -4,8 +4,9 @@ Two sets, chosen per package by the plan (hooks/plan.py):
 
 - ``full_gates()`` for a *full package* (every component chosen), once per interpreter: install fresh from
   its own metadata (``uv sync``), ruff, mypy and pyright (both strict), the whole test suite, every offline
-  example, and the packaging gates. The test suite runs beside the other gates: it spends most of its time
-  waiting on subprocesses and sockets, so pyright and the packaging gates use the CPU meanwhile.
+  example, and the packaging gates. The test suite runs in two parts beside the other gates: it spends most
+  of its time waiting on subprocesses, sockets and timeouts, so pyright and the packaging gates use the CPU
+  meanwhile.
 - ``package_gates()`` for every other distinct package: install fresh, ruff, mypy, and the packaging gates.
   Its Python files are byte-identical to the full package's (the render layer proves it), so pyright's verdict
   and the tests' results on them are the full package's, on the same interpreter; mypy still runs, almost for
@@ -21,6 +22,7 @@ Tests and the benchmark share this module; each gate's wall time is recorded for
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 import os
@@ -34,10 +36,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hooks.plan import component_folders
+
 GATE_TIMEOUT = 600
 PYTEST = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
-"""The whole test suite, as configured in the package (no path, ``-k`` or ``-m`` selection: hooks/plan.py relies
-on the full gates running everything)."""
+"""The test suite as configured in the package: no ``-k`` or ``-m`` selection (hooks/plan.py relies on the full
+gates running everything); the full gates add the paths of one part of the suite (``test_shards``)."""
 PYRIGHT = ("pyright",)
 """pyright over what the package's configuration includes."""
 EXAMPLE_DONE = "Happy building!"
@@ -223,18 +227,29 @@ def _concurrently(*chains: Callable[[], object]) -> None:
             future.result()
 
 
+def test_shards(project: Path, count: int = 2) -> list[list[str]]:
+    """The package's test suite in ``count`` parts that run side by side (the tests mostly wait on sockets,
+    subprocesses and timeouts): each component's test folder, in copier.yml's order, dealt out in turn, and
+    any test file directly under ``tests/`` in the first part. Together they are exactly the suite pytest
+    collects, each test once (tests/test_plan.py checks it)."""
+    shards: list[list[str]] = [[] for _ in range(count)]
+    folders = [f"tests/{folder}" for folder in component_folders().values() if (project / "tests" / folder).is_dir()]
+    for number, folder in enumerate(folders):
+        shards[number % count].append(folder)
+    shards[0] += sorted(str(path.relative_to(project)) for path in (project / "tests").glob("test_*.py"))
+    return [shard for shard in shards if shard]
+
+
 def full_gates(
     project: Path, python: str, package_name: str, *, mypy_cache: Path | None = None, concurrent: bool = True
 ) -> GateRun:
-    """Every gate, on a full package. ``concurrent=False`` runs them one after another (as the benchmark's
-    reference: what an author's own gate run costs)."""
+    """Every gate, on a full package. Concurrently, the test suite runs in two parts beside the other gates;
+    ``concurrent=False`` runs the suite whole and every gate one after another (the benchmark's reference:
+    what an author's own gate run costs)."""
     run = GateRun(project)
     if not install(run, project, python):
         return run
     venv = project / ".venv"
-
-    def tests() -> None:
-        _run(run, "pytest", PYTEST, cwd=project, venv=venv)
 
     def everything_else() -> None:
         _run(run, "pyright strict", PYRIGHT, cwd=project, venv=venv)
@@ -242,10 +257,14 @@ def full_gates(
         packaging_gates(run, project, python, package_name)
         _run_examples(run, project)
 
-    if concurrent:  # two at a time: the tests mostly wait on sockets and subprocesses
-        _concurrently(tests, everything_else)
+    if concurrent:
+        parts = [
+            functools.partial(_run, run, f"pytest {' '.join(shard)}", (*PYTEST, *shard), cwd=project, venv=venv)
+            for shard in test_shards(project)
+        ]
+        _concurrently(*parts, everything_else)
     else:
-        tests()
+        _run(run, "pytest", PYTEST, cwd=project, venv=venv)
         everything_else()
     return run
 

@@ -36,12 +36,20 @@ def test_type_checkers_and_pytest_see_every_python_file(full_package: Path) -> N
     assert tests and sorted(tests) == sorted(plan.collected_test_files(full_package))
 
 
-def test_full_gates_run_everything_they_are_credited_with() -> None:
-    # No path, keyword or marker selection: the plan credits the full gates with the whole suite.
-    selecting = ("tests", "src", "examples", "-k", "-m", "--deselect", "--ignore", "--lf", "-x")
+def test_full_gates_run_everything_they_are_credited_with(full_package: Path) -> None:
+    # No keyword or marker selection, and the parts the suite runs in are the whole suite, each file once.
+    selecting = ("-k", "-m", "--deselect", "--ignore", "--lf", "-x")
     pytest_options = gates.PYTEST[gates.PYTEST.index("pytest") + 1 :]
     for options in (pytest_options, gates.PYRIGHT[1:]):
-        assert not [option for option in options if option.startswith(selecting)]
+        assert not [option for option in options if option.startswith((*selecting, "tests", "src", "examples"))]
+    in_parts = [
+        test
+        for shard in gates.test_shards(full_package)
+        for test in plan.collected_test_files(full_package)
+        for path in shard
+        if Path(test).is_relative_to(path)
+    ]
+    assert sorted(in_parts) == sorted(plan.collected_test_files(full_package)), "a test file in no part, or in two"
 
 
 @pytest.mark.parametrize("python", plan.SUPPORTED_PYTHONS)
