@@ -91,7 +91,7 @@ def suite(report: Path) -> tuple[float, dict[str, float], dict[str, list[float]]
         busy[STAGES.get(file, file)] += seconds
         name = case.get("name", "")
         if file == "test_gates.py" and case.find("skipped") is None:
-            gate_times["full" if "[full-" in name else "package"].append(seconds)
+            gate_times["full package" if "[full-" in name else "other package"].append(seconds)
     return wall, dict(busy), dict(gate_times)
 
 
@@ -165,7 +165,7 @@ def main() -> None:
     for stage, seconds in sorted(busy.items(), key=lambda item: -item[1]):
         print(f"    busy in {stage:<30}  {seconds:7.1f} s")
     for kind, times in gate_times.items():
-        print(f"  gates per {kind} package:               {statistics.mean(times):7.1f} s mean over {len(times)}")
+        print(f"  gates per {kind + ':':<29} {statistics.mean(times):7.1f} s mean over {len(times)}")
     print(f"  one package's full gates (sequential):  {reference:7.1f} s")
     print(f"  ratio full suite / one package's gates: {wall / reference:7.1f}x (goal <= 8)")
     print(f"  suite time per answer combination:      {wall / len(renders):7.2f} s")
