@@ -41,7 +41,7 @@ from hooks.plan import component_folders
 GATE_TIMEOUT = 600
 PYTEST = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
 """The test suite as configured in the package: no ``-k`` or ``-m`` selection (hooks/plan.py relies on the full
-gates running everything); the full gates add the paths of one part of the suite (``test_shards``)."""
+gates running everything); the full gates add the paths of one part of the suite (``suite_parts``)."""
 PYRIGHT = ("pyright",)
 """pyright over what the package's configuration includes."""
 EXAMPLE_DONE = "Happy building!"
@@ -248,7 +248,7 @@ def _concurrently(*chains: Callable[[], object]) -> None:
             future.result()
 
 
-def test_shards(project: Path, count: int = 2) -> list[list[str]]:
+def suite_parts(project: Path, count: int = 2) -> list[list[str]]:
     """The package's test suite in ``count`` parts that run side by side (the tests mostly wait on sockets,
     subprocesses and timeouts): each component's test folder, in copier.yml's order, dealt out in turn, and
     any test file directly under ``tests/`` in the first part. Together they are exactly the suite pytest
@@ -265,7 +265,7 @@ def _test_parts(run: GateRun, project: Path) -> list[Callable[[], object]]:
     venv = project / ".venv"
     return [
         functools.partial(_run, run, f"pytest {' '.join(shard)}", (*PYTEST, *shard), cwd=project, venv=venv)
-        for shard in test_shards(project)
+        for shard in suite_parts(project)
     ]
 
 
@@ -307,7 +307,7 @@ def package_gates(project: Path, python: str, package_name: str, *, mypy_cache: 
 
 def run_package_tests(project: Path, python: str) -> GateRun:
     """Install a project with ``uv sync`` and run its own test suite (what a user does after an update), in
-    the parts of ``test_shards`` side by side."""
+    the parts of ``suite_parts`` side by side."""
     run = GateRun(project)
     if install(run, project, python):
         _concurrently(*_test_parts(run, project))

@@ -44,7 +44,7 @@ def test_full_gates_run_everything_they_are_credited_with(full_package: Path) ->
         assert not [option for option in options if option.startswith((*selecting, "tests", "src", "examples"))]
     in_parts = [
         test
-        for shard in gates.test_shards(full_package)
+        for shard in gates.suite_parts(full_package)
         for test in plan.collected_test_files(full_package)
         for path in shard
         if Path(test).is_relative_to(path)
