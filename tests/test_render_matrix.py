@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from hooks.matrix import render_id, selected_renders
-from hooks.plan import ALL_COMPONENTS, CHECKED_DIRS, SUPPORTED_PYTHONS, component_folders
+from hooks.plan import ALL_COMPONENTS, SUPPORTED_PYTHONS, component_folders, python_files
 from hooks.toml import toml
 from tests.conftest import Render, dev_tool
 
@@ -51,11 +51,7 @@ def _files(project: Path) -> list[Path]:
 
 
 def _python_files(project: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(project)): path.read_text(encoding="utf-8")
-        for folder in CHECKED_DIRS
-        for path in sorted((project / folder).rglob("*.py"))
-    }
+    return {path: (project / path).read_text(encoding="utf-8") for path in python_files(project)}
 
 
 def _tool_settings(project: Path) -> dict[str, Any]:

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from hooks.gates import tool_env
 from hooks.render import render, snapshot
 from tests.interop.environments import (
@@ -61,9 +63,7 @@ def render_package(workdir: Path) -> Path:
 
 def client_path(project: Path) -> str:
     """`<package>.models.<Class>` of a rendered project, from its answers file."""
-    answers = dict(
-        line.split(": ", 1) for line in (project / ".copier-answers.yml").read_text().splitlines() if ": " in line
-    )
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     return f"{answers['package_name']}.models.{answers['model_client_class']}"
 
 
