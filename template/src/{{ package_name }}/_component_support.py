@@ -9,7 +9,9 @@ keyword arguments and the config's fields are the same names.
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
@@ -54,3 +56,26 @@ def required_setting(configured: str | None, *, variable: str, argument: str, wh
 def constructor_arguments(config: BaseModel) -> dict[str, Any]:
     """Keyword arguments that rebuild a component from its config: one per config field, none forgotten."""
     return {name: getattr(config, name) for name in type(config).model_fields}
+
+
+def lazy_exports(package: str, exports: Mapping[str, str]) -> Callable[[str], object]:
+    """A module `__getattr__` (PEP 562) that imports each framework front on first use.
+
+    A component's subpackage re-exports its framework front (e.g. the AutoGen class) this way, so importing
+    the subpackage, its config or its vendor module never imports an agent framework: a user of the other
+    framework, or a test that blocks both, can use them. Type checkers see the names through a
+    `TYPE_CHECKING` import instead (the `__getattr__` is defined only at run time, so a misspelt name is
+    still an error for them).
+
+    Args:
+        package: The subpackage's `__name__`.
+        exports: Each public name -> the private module (relative, e.g. `"._client"`) that defines it.
+    """
+
+    def __getattr__(name: str) -> object:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        return getattr(importlib.import_module(module, package), name)
+
+    return __getattr__
