@@ -1,16 +1,16 @@
-"""Helpers the model client tests share: a message, tools, model capabilities, images and stream readers."""
+"""Helpers the AutoGen client tests share: a message, tools, model capabilities, images and stream readers."""
 
 from __future__ import annotations
 
-import base64
-import struct
-import zlib
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from autogen_core import Image
-from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, ModelFamily, ModelInfo, UserMessage
+from autogen_core.models import ChatCompletionClient, CreateResult, LLMMessage, UserMessage
 from autogen_core.tools import FunctionTool, Tool, ToolSchema
+
+from tests.models.core_client import model_info as model_info
+from tests.models.core_client import png_image as neutral_png
 
 HELLO: list[LLMMessage] = [UserMessage(content="Hello", source="user")]
 
@@ -30,25 +30,9 @@ CLOCK = FunctionTool(clock, description="Current time in a timezone.")
 TOOLS: list[Tool] = [WEATHER, CLOCK]
 
 
-def model_info(**overrides: Any) -> ModelInfo:
-    """A model that can do everything, except what `overrides` turns off."""
-    info = ModelInfo(
-        vision=True, function_calling=True, json_output=True, family=ModelFamily.UNKNOWN, structured_output=True
-    )
-    info.update(overrides)  # type: ignore[typeddict-item]
-    return info
-
-
 def png_image(width: int, height: int) -> Image:
-    """A solid grey PNG of the given size, encoded with the standard library only."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    rows = (b"\x00" + b"\x80" * width) * height  # filter byte 0, then the pixels of each row
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-    return Image.from_base64(base64.b64encode(png).decode())
+    """A solid grey PNG of the given size, as AutoGen's `Image`."""
+    return Image.from_base64(neutral_png(width, height).base64)
 
 
 async def stream(

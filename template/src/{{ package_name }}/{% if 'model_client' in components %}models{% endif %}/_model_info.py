@@ -1,16 +1,39 @@
 """What the client assumes about a model when the caller does not say: capabilities and context window.
 
-AutoGen reads `model_info` before every call (`AssistantAgent` checks `function_calling` and `vision`,
-`SelectorGroupChat` reads `family`, `CodeExecutorAgent` indexes `structured_output`), so it must be
-complete. Add the models your vendor serves to `MODEL_CATALOGUE`; a `model_info` passed to the client
-always wins over the catalogue.
+The client checks each request against these capabilities before sending it, and AutoGen reads `model_info`
+before every call (`AssistantAgent` checks `function_calling` and `vision`, `SelectorGroupChat` reads
+`family`, `CodeExecutorAgent` indexes `structured_output`), so it must be complete. Add the models your vendor
+serves to `MODEL_CATALOGUE`; a `model_info` passed to the client always wins over the catalogue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from autogen_core.models import ModelFamily, ModelInfo, validate_model_info
+from typing_extensions import Required, TypedDict
+
+
+class ModelInfo(TypedDict, total=False):
+    """What a model can do: the same keys (and the same dict) as AutoGen's `autogen_core.models.ModelInfo`.
+
+    Attributes:
+        vision: It accepts images.
+        function_calling: It can call tools.
+        json_output: It has a JSON mode.
+        family: Its model family (AutoGen's `ModelFamily` names, e.g. `"unknown"`), for agents that adapt their
+            prompts to it.
+        structured_output: It can answer in a given JSON schema.
+        multiple_system_messages: It accepts several system messages that are not consecutive; without it,
+            consecutive system messages are sent as one.
+    """
+
+    vision: Required[bool]
+    function_calling: Required[bool]
+    json_output: Required[bool]
+    family: Required[str]
+    structured_output: Required[bool]
+    multiple_system_messages: bool | None
+
 
 REQUIRED_KEYS = ("vision", "function_calling", "json_output", "family", "structured_output")
 """Keys every `ModelInfo` must have. AutoGen only warns about a missing `structured_output`, but
@@ -20,7 +43,7 @@ DEFAULT_MODEL_INFO = ModelInfo(
     vision=False,
     function_calling=True,
     json_output=True,
-    family=ModelFamily.UNKNOWN,
+    family="unknown",
     structured_output=True,
     multiple_system_messages=False,
 )
@@ -46,7 +69,6 @@ def check_model_info(model_info: ModelInfo) -> ModelInfo:
             "ModelInfo(vision=False, function_calling=True, json_output=True, family=ModelFamily.UNKNOWN, "
             "structured_output=True)"
         )
-    validate_model_info(model_info)
     return model_info
 
 

@@ -14,15 +14,15 @@ import math
 import re
 from collections.abc import Sequence
 
-from autogen_core import Image
-from autogen_core.models import (
+from ._chat_types import (
     AssistantMessage,
-    FunctionExecutionResultMessage,
-    LLMMessage,
+    ChatMessage,
+    ImagePart,
     SystemMessage,
+    ToolResultMessage,
+    ToolSpec,
     UserMessage,
 )
-from autogen_core.tools import ToolSchema
 
 # CJK (and kana, hangul) characters are about one token each; other scripts split into words and marks.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
@@ -53,9 +53,16 @@ def estimate_text_tokens(text: str) -> int:
     return tokens
 
 
-def estimate_image_tokens(image: Image) -> int:
+UNKNOWN_IMAGE_SIZE = (2048, 768)
+"""What an image of unknown size is taken to be: the largest the tile scheme bills (eight tiles)."""
+
+
+def estimate_image_tokens(image: ImagePart) -> int:
     """Tokens of an image at `detail="auto"` under the common 512-pixel tile scheme (85 + 170 per tile)."""
-    width, height = image.image.size
+    if image.width is None or image.height is None:
+        width, height = UNKNOWN_IMAGE_SIZE
+    else:
+        width, height = image.width, image.height
     if max(width, height) > 2048:  # first fit within 2048 x 2048 ...
         scale = 2048 / max(width, height)
         width, height = int(width * scale), int(height * scale)
@@ -66,12 +73,12 @@ def estimate_image_tokens(image: Image) -> int:
     return 85 + 170 * tiles
 
 
-def estimate_tool_tokens(tools: Sequence[ToolSchema]) -> int:
+def estimate_tool_tokens(tools: Sequence[ToolSpec]) -> int:
     """Tokens the tool definitions add to the prompt: their JSON, as the server sees it, plus framing."""
     return sum(TOOL_OVERHEAD + estimate_text_tokens(json.dumps(tool, sort_keys=True)) for tool in tools)
 
 
-def estimate_message_tokens(message: LLMMessage) -> int:
+def estimate_message_tokens(message: ChatMessage) -> int:
     """Tokens of one message, framing included."""
     tokens = MESSAGE_OVERHEAD
     if isinstance(message, SystemMessage):
@@ -79,7 +86,7 @@ def estimate_message_tokens(message: LLMMessage) -> int:
     elif isinstance(message, UserMessage):
         parts = [message.content] if isinstance(message.content, str) else message.content
         for part in parts:
-            tokens += estimate_image_tokens(part) if isinstance(part, Image) else estimate_text_tokens(part)
+            tokens += estimate_image_tokens(part) if isinstance(part, ImagePart) else estimate_text_tokens(part)
     elif isinstance(message, AssistantMessage):
         if isinstance(message.content, str):
             tokens += estimate_text_tokens(message.content)
@@ -88,13 +95,13 @@ def estimate_message_tokens(message: LLMMessage) -> int:
                 tokens += MESSAGE_OVERHEAD + estimate_text_tokens(call.name) + estimate_text_tokens(call.arguments)
             if message.thought:
                 tokens += estimate_text_tokens(message.thought)
-    elif isinstance(message, FunctionExecutionResultMessage):  # pyright: ignore[reportUnnecessaryIsInstance]
+    elif isinstance(message, ToolResultMessage):  # pyright: ignore[reportUnnecessaryIsInstance]
         # Each result is sent as its own tool message.
         tokens = sum(MESSAGE_OVERHEAD + estimate_text_tokens(result.content) for result in message.content)
     return tokens
 
 
-def estimate_prompt_tokens(messages: Sequence[LLMMessage], tools: Sequence[ToolSchema] = ()) -> int:
+def estimate_prompt_tokens(messages: Sequence[ChatMessage], tools: Sequence[ToolSpec] = ()) -> int:
     """Estimated prompt tokens of a request with these messages and tools."""
     if not messages and not tools:
         return 0

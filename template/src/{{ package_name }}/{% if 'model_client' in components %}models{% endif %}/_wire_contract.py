@@ -1,13 +1,17 @@
 """The contract between the model client and its wire format (`_wire_format.py`, the module to rewrite).
 
-The client is split in two. The AutoGen side (`_chat_completion_client.py`: capability checks, cancellation,
-usage, events, the component config) and the HTTP plumbing (`_transport.py`: pooling, retries, timeouts) know
-nothing about any vendor's API. Everything the vendor decides lives in `_wire_format.py`, which must provide
-the names of `WireFormat` below, with these types (mypy and pyright check it: the client assigns the module
-to a `WireFormat` variable):
+The client is split in three. The wire format (`_wire_format.py`) holds everything the vendor decides. The
+vendor-neutral core (`_chat_core.py`: capability checks, the request and reply cycle, streaming, usage
+estimates) and the HTTP plumbing (`_transport.py`: pooling, retries, timeouts) know nothing about any vendor's
+API. The framework fronts (the AutoGen client in `_chat_completion_client.py`) convert their framework's types
+to and from the package's own (`_chat_types.py`) at their edge. Neither the wire format nor this contract
+imports an agent framework: `tests/test_framework_free.py` proves it.
 
-- `build_request(request, *, base_url, api_key, headers)`: a `ChatRequest` in AutoGen terms -> a
-  `WireRequest` (URL, headers with authentication, body);
+`_wire_format.py` must provide the names of `WireFormat` below, with these types (mypy and pyright check it:
+the core assigns the module to a `WireFormat` variable):
+
+- `build_request(request, *, base_url, api_key, headers)`: a `ChatRequest` -> a `WireRequest` (URL, headers
+  with authentication, body);
 - `parse_reply(body)`: the body of a successful non-streamed response -> a `Reply`;
 - `stream_decoder()`: a fresh `StreamDecoder` for one streamed response: its framing (SSE, NDJSON, ...) and
   parsing;
@@ -23,16 +27,16 @@ Rules every wire format follows:
   read, or that reports an error; never return a half-parsed reply. The helpers at the end of this module
   (`decode_object`, `unreadable`, `cut_short`, `new_call_id`, `join_thought`) do these things the same way for
   every vendor.
-- Finish reasons are AutoGen's (`stop`, `length`, `function_calls`, `content_filter`, `unknown`); tool calls
-  are `FunctionCall` objects whose `arguments` are a JSON string and whose `id` is never empty
-  (`new_call_id` makes one when the server sends none).
+- Finish reasons are `FinishReason`'s words (`stop`, `length`, `function_calls`, `content_filter`, `unknown`);
+  tool calls are `ToolCall`s whose `arguments` are a JSON string and whose `id` is never empty (`new_call_id`
+  makes one when the server sends none).
 - `retry_after` only adds what plain HTTP does not say: the transport already honours the standard
   `Retry-After` header.
 
 The tests are split the same way: `tests/models/wire_server.py` renders the scripted server's replies in the
 vendor's format and reads its requests back into vendor-neutral terms, `tests/models/test_wire_format.py`
-tests the wire module itself, and every other test in `tests/models/` is vendor-neutral and must pass
-unchanged after the three vendor modules are rewritten.
+tests the wire module itself (with no agent framework), and every other test in `tests/models/` is
+vendor-neutral and must pass unchanged after the three vendor modules are rewritten.
 """
 
 from __future__ import annotations
@@ -43,14 +47,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, cast
 
-from autogen_core import FunctionCall
-from autogen_core.models import FinishReasons, LLMMessage, RequestUsage
-from autogen_core.tools import ToolSchema
 from pydantic import BaseModel
 
+from ._chat_types import ChatMessage, FinishReason, ToolCall, ToolSpec, Usage
 from ._errors import ModelAPIResponseError
 
-ToolChoice = Literal["auto", "required", "none"] | ToolSchema
+ToolChoice = Literal["auto", "required", "none"] | ToolSpec
 """`"auto"`, `"required"`, `"none"`, or the schema of the one tool the model must call."""
 
 ToolChoiceKind = Literal["auto", "required", "none", "tool"]
@@ -62,25 +64,25 @@ SAMPLING_SETTINGS = ("temperature", "top_p", "max_tokens", "max_completion_token
 
 @dataclass(frozen=True)
 class ChatRequest:
-    """One chat completion call in AutoGen terms, already checked against the model's capabilities.
+    """One chat completion call, already checked against the model's capabilities.
 
     Attributes:
         model: The model name.
         messages: The conversation.
-        tools: Tool schemas the model may call (empty for none).
+        tools: Tools the model may call (empty for none).
         tool_choice: What the model may or must call; only meaningful when `tools` is not empty.
         json_output: `True` for JSON mode, a pydantic model class for structured output, else `None`/`False`.
         options: Sampling settings (the names in `SAMPLING_SETTINGS`) and other request fields from
             `extra_create_args`, merged: the config's `extra_create_args`, then the sampling arguments, then
-            the call's own `extra_create_args`, later ones winning. Only settings that were given appear.
+            the call's own settings, later ones winning. Only settings that were given appear.
         stream: Whether the reply is streamed.
         merge_system_messages: Whether consecutive system messages must be sent as one, because the model
             accepts a single system message only.
     """
 
     model: str
-    messages: Sequence[LLMMessage]
-    tools: Sequence[ToolSchema]
+    messages: Sequence[ChatMessage]
+    tools: Sequence[ToolSpec]
     tool_choice: ToolChoice
     json_output: bool | type[BaseModel] | None
     options: Mapping[str, Any]
@@ -96,8 +98,8 @@ class WireRequest:
         url: Where to POST it.
         headers: Every header, authentication included.
         body: The request body.
-        log_messages: The conversation as sent, for AutoGen's `LLMCallEvent` and `LLMStreamStartEvent`.
-        log_tools: The tool definitions as sent, for `LLMCallEvent`.
+        log_messages: The conversation as sent, for event logs (e.g. AutoGen's `LLMCallEvent`).
+        log_tools: The tool definitions as sent, for event logs.
     """
 
     url: str
@@ -109,7 +111,7 @@ class WireRequest:
 
 @dataclass
 class Reply:
-    """One model reply, in AutoGen's vocabulary.
+    """One model reply.
 
     Attributes:
         content: The text, or the tool calls the model asked for.
@@ -119,10 +121,10 @@ class Reply:
         raw: The decoded response (for streams, the last event), for event logs.
     """
 
-    content: str | list[FunctionCall]
+    content: str | list[ToolCall]
     thought: str | None
-    finish_reason: FinishReasons
-    usage: RequestUsage | None
+    finish_reason: FinishReason
+    usage: Usage | None
     raw: dict[str, Any] = field(default_factory=dict[str, Any])
 
 
@@ -198,7 +200,7 @@ class WireFormat(Protocol):
 
 
 def new_call_id() -> str:
-    """An id for a tool call the server sent without one: AutoGen matches tool results to calls by id."""
+    """An id for a tool call the server sent without one: agents match tool results to calls by id."""
     return f"call_{uuid.uuid4().hex[:24]}"
 
 

@@ -17,8 +17,8 @@ Replies: `choices[0].message` (the choice with `index` 0 when a server returns s
 string or as text parts, `tool_calls` (arguments as a JSON string or, from a few servers, an object; `type`
 optional; missing ids filled in), `reasoning_content` or `reasoning` as thought, and `refusal`; `usage` with
 `prompt_tokens` and `completion_tokens`. A refusal becomes the reply's text with finish reason
-`content_filter`: AutoGen has no refusal field, and `content_filter` is its finish reason for "the model
-declined", so an agent shows the explanation instead of an empty answer.
+`content_filter`: a `Reply` has no refusal field (nor has AutoGen's `CreateResult`), and `content_filter` is
+the finish reason for "the model declined", so an agent shows the explanation instead of an empty answer.
 
 Streams: server-sent events (`data:` lines, multi-line data, comments and other fields ignored, CRLF or LF,
 events split across reads), ending with `data: [DONE]` or at least a `finish_reason`. Each event is a chunk
@@ -38,18 +38,19 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from autogen_core import FunctionCall, Image
-from autogen_core.models import (
-    AssistantMessage,
-    FinishReasons,
-    LLMMessage,
-    RequestUsage,
-    SystemMessage,
-    UserMessage,
-)
-from autogen_core.tools import ToolSchema
 from pydantic import BaseModel
 
+from ._chat_types import (
+    AssistantMessage,
+    ChatMessage,
+    FinishReason,
+    ImagePart,
+    SystemMessage,
+    ToolCall,
+    ToolSpec,
+    Usage,
+    UserMessage,
+)
 from ._errors import ModelAPIResponseError
 from ._wire_contract import (
     ChatRequest,
@@ -66,7 +67,7 @@ from ._wire_contract import (
 RESERVED_KEYS = frozenset({"messages", "stream", "tools", "tool_choice"})
 TOOL_CHOICES: frozenset[ToolChoiceKind] = frozenset({"auto", "required", "none", "tool"})
 
-_FINISH_REASONS: dict[str, FinishReasons] = {
+_FINISH_REASONS: dict[str, FinishReason] = {
     "stop": "stop",
     "length": "length",
     "tool_calls": "function_calls",
@@ -127,22 +128,22 @@ def build_request(
     )
 
 
-def _content_parts(content: Sequence[str | Image]) -> list[dict[str, Any]]:
+def _content_parts(content: Sequence[str | ImagePart]) -> list[dict[str, Any]]:
     parts: list[dict[str, Any]] = []
     for part in content:
-        if isinstance(part, Image):
+        if isinstance(part, ImagePart):
             parts.append({"type": "image_url", "image_url": {"url": part.data_uri}})
         else:
             parts.append({"type": "text", "text": part})
     return parts
 
 
-def to_wire_messages(messages: Sequence[LLMMessage], *, merge_system_messages: bool) -> list[dict[str, Any]]:
-    """AutoGen messages -> chat messages.
+def to_wire_messages(messages: Sequence[ChatMessage], *, merge_system_messages: bool) -> list[dict[str, Any]]:
+    """The conversation -> chat messages.
 
-    A `FunctionExecutionResultMessage` becomes one `tool` message per result, keyed by its call id, as the API
-    requires. With `merge_system_messages`, consecutive system messages become one, because many chat
-    templates accept a single system message only.
+    A `ToolResultMessage` becomes one `tool` message per result, keyed by its call id, as the API requires.
+    With `merge_system_messages`, consecutive system messages become one, because many chat templates accept
+    a single system message only.
     """
     wire: list[dict[str, Any]] = []
     for message in messages:
@@ -175,8 +176,8 @@ def to_wire_messages(messages: Sequence[LLMMessage], *, merge_system_messages: b
     return wire
 
 
-def to_wire_tool(schema: ToolSchema) -> dict[str, Any]:
-    """An AutoGen tool schema -> a function spec, keeping `strict` when the tool asks for it."""
+def to_wire_tool(schema: ToolSpec) -> dict[str, Any]:
+    """A tool -> a function spec, keeping `strict` when the tool asks for it."""
     function: dict[str, Any] = {
         "name": schema["name"],
         "parameters": schema.get("parameters", {"type": "object", "properties": {}}),
@@ -227,29 +228,29 @@ def response_format(json_output: bool | type[BaseModel]) -> dict[str, Any] | Non
 # ---- replies ----------------------------------------------------------------------------------------------
 
 
-def map_finish_reason(value: Any, *, has_tool_calls: bool, refused: bool = False) -> FinishReasons:
-    """Server finish reason -> AutoGen's literal; anything unrecognised becomes `"unknown"`."""
+def map_finish_reason(value: Any, *, has_tool_calls: bool, refused: bool = False) -> FinishReason:
+    """Server finish reason -> `FinishReason`; anything unrecognised becomes `"unknown"`."""
     reason = _FINISH_REASONS.get(value, "unknown") if isinstance(value, str) else "unknown"
     if has_tool_calls:
-        # Several servers (vLLM, Ollama) report "stop" for a tool-call reply; AutoGen expects function_calls.
+        # Several servers (vLLM, Ollama) report "stop" for a tool-call reply; agents expect function_calls.
         return "function_calls" if reason in ("stop", "unknown") else reason
     if refused:
         return "content_filter"
     return reason
 
 
-def _usage(value: Any) -> RequestUsage | None:
+def _usage(value: Any) -> Usage | None:
     if not isinstance(value, dict):
         return None
     usage = cast(dict[str, Any], value)
     prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
     if isinstance(prompt, int) and isinstance(completion, int):
-        return RequestUsage(prompt_tokens=prompt, completion_tokens=completion)
+        return Usage(prompt_tokens=prompt, completion_tokens=completion)
     return None
 
 
 def _arguments(value: Any) -> str:
-    # AutoGen wants the arguments as a JSON string; a few servers send a JSON object instead.
+    # Tool calls carry their arguments as a JSON string; a few servers send a JSON object instead.
     if isinstance(value, str):
         return value
     return "{}" if value is None else json.dumps(value)
@@ -359,13 +360,13 @@ def parse_reply(body: bytes) -> Reply:
     if refused:
         text += cast(str, refusal)
     reasoning = _reasoning(message)
-    content: str | list[FunctionCall] = text
+    content: str | list[ToolCall] = text
     thought = reasoning
     tool_calls = message.get("tool_calls")
     if isinstance(tool_calls, list) and tool_calls:
         try:
             content = [
-                FunctionCall(
+                ToolCall(
                     id=call.get("id") or new_call_id(),
                     name=str(call["function"]["name"]),
                     arguments=_arguments(call["function"].get("arguments")),
@@ -458,7 +459,7 @@ class SSEStreamDecoder:
         self._by_index: dict[int, _PartialCall] = {}
         self._finish_reason: Any = None
         self._refused = False
-        self._usage: RequestUsage | None = None
+        self._usage: Usage | None = None
         self._last: dict[str, Any] = {}
         self._done = False
 
@@ -571,11 +572,11 @@ class SSEStreamDecoder:
             raise cut_short("no finish_reason and no [DONE]")
         text = "".join(self._text)
         reasoning = "".join(self._reasoning) or None
-        content: str | list[FunctionCall] = text
+        content: str | list[ToolCall] = text
         thought = reasoning
         if self._calls:
             content = [
-                FunctionCall(id=call.id or new_call_id(), name=call.name, arguments="".join(call.arguments) or "{}")
+                ToolCall(id=call.id or new_call_id(), name=call.name, arguments="".join(call.arguments) or "{}")
                 for call in self._calls
             ]
             thought = join_thought(reasoning, text)
