@@ -1,6 +1,7 @@
 """The wire format itself (`_wire_format.py`): Ollama's native chat API, request bodies, replies and streams.
 
-Vendor-specific, like the module it tests: it replaces the OpenAI version when the wire format is swapped.
+Vendor-specific, like the module it tests: it replaces the OpenAI version when the wire format is swapped. No
+agent framework here: requests go through the vendor-neutral core (`make_core`), in the package's own types.
 """
 
 from __future__ import annotations
@@ -8,24 +9,26 @@ from __future__ import annotations
 import json
 
 import pytest
-from autogen_core import FunctionCall
-from autogen_core.models import (
-    AssistantMessage,
-    FunctionExecutionResult,
-    FunctionExecutionResultMessage,
-    LLMMessage,
-    SystemMessage,
-    UserMessage,
-)
 from pydantic import BaseModel
 
 from autogen_example.models import ModelAPIResponseError
+from autogen_example.models._chat_types import (
+    AssistantMessage,
+    ChatMessage,
+    SystemMessage,
+    ToolCall,
+    ToolResult,
+    ToolResultMessage,
+    UserMessage,
+)
 from autogen_example.models._wire_contract import Reply as ModelReply
 from autogen_example.models._wire_format import NDJSONStreamDecoder, error_message, parse_reply, retry_after
 
-from tests.models.conftest import MakeClient
-from tests.models.helpers import CLOCK, HELLO, WEATHER, model_info, png_image, stream
+from tests.models.conftest import MakeCore
+from tests.models.core_client import CLOCK, HELLO, WEATHER, model_info, png_image, stream
 from tests.models.scripted_server import RawReply, Reply, ScriptedServer
+
+pytestmark = pytest.mark.framework_free
 
 
 class Forecast(BaseModel):
@@ -46,12 +49,12 @@ def lines(*events: object) -> bytes:
 
 
 @pytest.mark.asyncio
-async def test_request_body(server: ScriptedServer, make_client: MakeClient) -> None:
-    client = make_client(
+async def test_request_body(server: ScriptedServer, make_core: MakeCore) -> None:
+    client = make_core(
         temperature=0.2, max_tokens=50, stop=["END"], seed=7, extra_create_args={"top_k": 5, "keep_alive": "1m"}
     )
     server.queue(Reply(text="Hello there"))
-    await client.create([SystemMessage(content="Be brief."), *HELLO])
+    await client.create([SystemMessage("Be brief."), *HELLO])
     assert server.bodies[0] == {
         "model": "scripted-model",
         "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}],
@@ -64,19 +67,17 @@ async def test_request_body(server: ScriptedServer, make_client: MakeClient) -> 
 
 
 @pytest.mark.asyncio
-async def test_messages_images_and_tool_calls(server: ScriptedServer, make_client: MakeClient) -> None:
+async def test_messages_images_and_tool_calls(server: ScriptedServer, make_core: MakeCore) -> None:
     image = png_image(2, 2)
-    history: list[LLMMessage] = [
-        UserMessage(content=["What is this?", image], source="user"),
-        AssistantMessage(content=[FunctionCall(id="c1", name="clock", arguments='{"timezone": "UTC"}')], source="a"),
-        FunctionExecutionResultMessage(
-            content=[FunctionExecutionResult(content="noon", name="clock", call_id="c1", is_error=False)]
-        ),
+    history: list[ChatMessage] = [
+        UserMessage(["What is this?", image]),
+        AssistantMessage([ToolCall(id="c1", name="clock", arguments='{"timezone": "UTC"}')]),
+        ToolResultMessage([ToolResult(call_id="c1", content="noon", name="clock")]),
     ]
     server.queue(Reply(text="ok"))
-    await make_client(model_info=model_info(vision=True)).create(history)
+    await make_core(model_info=model_info(vision=True)).create(history)
     assert server.bodies[0]["messages"] == [
-        {"role": "user", "content": "What is this?", "images": [image.to_base64()]},
+        {"role": "user", "content": "What is this?", "images": [image.base64]},
         {
             "role": "assistant",
             "content": "",
@@ -87,9 +88,9 @@ async def test_messages_images_and_tool_calls(server: ScriptedServer, make_clien
 
 
 @pytest.mark.asyncio
-async def test_tools_format_and_streaming_flags(server: ScriptedServer, make_client: MakeClient) -> None:
+async def test_tools_format_and_streaming_flags(server: ScriptedServer, make_core: MakeCore) -> None:
     server.queue(Reply(text="{}"), Reply(text="{}"), Reply(text="ok"))
-    client = make_client()
+    client = make_core()
     await client.create(HELLO, tools=[WEATHER, CLOCK], json_output=True)
     await client.create(HELLO, json_output=Forecast)
     await stream(client, tools=[WEATHER], tool_choice="none")
@@ -143,11 +144,11 @@ def test_a_stream_without_its_last_line_is_cut_short() -> None:
 
 
 @pytest.mark.asyncio
-async def test_an_error_line_mid_stream(server: ScriptedServer, make_client: MakeClient) -> None:
+async def test_an_error_line_mid_stream(server: ScriptedServer, make_core: MakeCore) -> None:
     body = lines({"message": {"role": "assistant", "content": "Hi"}, "done": False}, {"error": "model crashed"})
     server.queue(RawReply(body, content_type="application/x-ndjson"))
     with pytest.raises(ModelAPIResponseError, match="model crashed"):
-        await stream(make_client())
+        await stream(make_core())
 
 
 @pytest.mark.parametrize(

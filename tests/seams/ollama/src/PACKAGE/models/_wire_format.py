@@ -28,16 +28,16 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from autogen_core import FunctionCall, Image
-from autogen_core.models import (
+from ._chat_types import (
     AssistantMessage,
-    FinishReasons,
-    LLMMessage,
-    RequestUsage,
+    ChatMessage,
+    FinishReason,
+    ImagePart,
     SystemMessage,
+    ToolCall,
+    Usage,
     UserMessage,
 )
-
 from ._errors import ModelAPIResponseError
 from ._wire_contract import (
     ChatRequest,
@@ -56,7 +56,7 @@ TOOL_CHOICES: frozenset[ToolChoiceKind] = frozenset({"auto", "none"})
 
 _REQUEST_FIELDS = frozenset({"model", "keep_alive", "think", "logprobs", "top_logprobs"})
 """Extra arguments that belong at the top of the body; every other one is a model option."""
-_FINISH_REASONS: dict[str, FinishReasons] = {"stop": "stop", "length": "length"}
+_FINISH_REASONS: dict[str, FinishReason] = {"stop": "stop", "length": "length"}
 
 
 def build_request(
@@ -123,19 +123,19 @@ def _arguments_object(arguments: str) -> Any:
     return cast(dict[str, Any], value) if isinstance(value, dict) else {}
 
 
-def _user_message(content: str | Sequence[str | Image]) -> dict[str, Any]:
+def _user_message(content: str | Sequence[str | ImagePart]) -> dict[str, Any]:
     if isinstance(content, str):
         return {"role": "user", "content": content}
     texts = [part for part in content if isinstance(part, str)]
-    images = [part.to_base64() for part in content if isinstance(part, Image)]
+    images = [part.base64 for part in content if isinstance(part, ImagePart)]
     message: dict[str, Any] = {"role": "user", "content": "\n".join(texts)}
     if images:
         message["images"] = images
     return message
 
 
-def to_wire_messages(messages: Sequence[LLMMessage], *, merge_system_messages: bool) -> list[dict[str, Any]]:
-    """AutoGen messages -> Ollama chat messages."""
+def to_wire_messages(messages: Sequence[ChatMessage], *, merge_system_messages: bool) -> list[dict[str, Any]]:
+    """The conversation -> Ollama chat messages."""
     wire: list[dict[str, Any]] = []
     for message in messages:
         if isinstance(message, SystemMessage):
@@ -182,28 +182,28 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
     return None
 
 
-def _finish(value: Any, *, has_tool_calls: bool) -> FinishReasons:
+def _finish(value: Any, *, has_tool_calls: bool) -> FinishReason:
     reason = _FINISH_REASONS.get(value, "unknown") if isinstance(value, str) else "unknown"
     if has_tool_calls and reason in ("stop", "unknown"):
         return "function_calls"
     return reason
 
 
-def _usage(body: Mapping[str, Any]) -> RequestUsage | None:
+def _usage(body: Mapping[str, Any]) -> Usage | None:
     completion = body.get("eval_count")
     if not isinstance(completion, int):
         return None
     prompt = body.get("prompt_eval_count", 0)  # left out when the whole prompt came from the cache
-    return RequestUsage(prompt_tokens=prompt if isinstance(prompt, int) else 0, completion_tokens=completion)
+    return Usage(prompt_tokens=prompt if isinstance(prompt, int) else 0, completion_tokens=completion)
 
 
-def _tool_calls(message: Mapping[str, Any], raw: bytes | str) -> list[FunctionCall]:
+def _tool_calls(message: Mapping[str, Any], raw: bytes | str) -> list[ToolCall]:
     calls = message.get("tool_calls")
     if not calls:
         return []
     try:
         return [
-            FunctionCall(
+            ToolCall(
                 id=call.get("id") or new_call_id(),
                 name=str(call["function"]["name"]),
                 arguments=json.dumps(call["function"].get("arguments") or {}),
@@ -214,7 +214,7 @@ def _tool_calls(message: Mapping[str, Any], raw: bytes | str) -> list[FunctionCa
         raise unreadable("a malformed tool call", raw) from exc
 
 
-def _reply(text: str, thinking: str | None, calls: list[FunctionCall], last: dict[str, Any]) -> Reply:
+def _reply(text: str, thinking: str | None, calls: list[ToolCall], last: dict[str, Any]) -> Reply:
     return Reply(
         content=calls if calls else text,
         thought=join_thought(thinking, text) if calls else thinking,
@@ -255,7 +255,7 @@ class NDJSONStreamDecoder:
         self._buffer = b""
         self._text: list[str] = []
         self._thinking: list[str] = []
-        self._calls: list[FunctionCall] = []
+        self._calls: list[ToolCall] = []
         self._last: dict[str, Any] = {}
         self._done = False
 
