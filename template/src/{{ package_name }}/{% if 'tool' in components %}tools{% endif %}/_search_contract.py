@@ -1,10 +1,11 @@
 """The contract between the search tool and the search service's API: what `_search_api.py` must provide.
 
-The tool is split like the model client. `_search_tool.py` is the AutoGen side (component config, argument
-schema, cancellation, result text) and also does the plain HTTP: it sends the request, applies the timeout,
-and turns connection failures, timeouts and HTTP error statuses into the exceptions below. Everything the
-service decides lives in `_search_api.py`, which must provide these functions (mypy and pyright check it:
-the tool assigns the module to a `SearchAPI` variable):
+The tool is split like the model client. `_search_tool.py` is only the AutoGen front (component,
+argument schema, cancellation). Below it nothing imports an agent framework: `_config.py` holds the config,
+the arguments and the result, and `_search_core.py` does the plain HTTP: it sends the request, applies the
+timeout, turns connection failures, timeouts and HTTP error statuses into the exceptions below, and renders
+the result text. Everything the service decides lives in `_search_api.py`, which must provide these
+functions (mypy and pyright check it: the core assigns the module to a `SearchAPI` variable):
 
 - `build_call(*, base_url, api_key, query, max_results)`: a `SearchCall` (method, URL, query parameters,
   headers with authentication, JSON body);
@@ -15,7 +16,9 @@ the tool assigns the module to a `SearchAPI` variable):
 The wire format itself is described in `_search_api.py`'s docstring, and nowhere else. The tests are split
 the same way: `tests/tools/search_wire.py` renders the test service's answers in that format and reads its
 requests, `tests/tools/test_search_api.py` tests the seam, and the other tests in `tests/tools/` are
-vendor-neutral: they must pass unchanged after those three modules are rewritten.
+vendor-neutral: they must pass unchanged after those three modules are rewritten. The seam's tests and the
+core's (`test_search_core.py`) import no agent framework: `tests/test_framework_free.py` runs them with
+every framework blocked.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The search service's wire format itself (`_search_api.py`): a JSON POST with `X-API-Key`.
 
 Vendor-specific, like the module it tests: it replaces the generated version when the wire format is swapped.
+Framework-free too: `tests/test_framework_free.py` runs it with every agent framework blocked.
 """
 
 from __future__ import annotations
@@ -8,12 +9,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from autogen_core import CancellationToken
+from pydantic import SecretStr
 
-from autogen_example.tools import ExampleSearchTool, SearchAPIError, SearchArgs, SearchHit
+from autogen_example.tools import ExampleSearchToolConfig, SearchAPIError, SearchArgs, SearchHit
 from autogen_example.tools._search_api import build_call, error_message, parse_hits
+from autogen_example.tools._search_core import search
 
 from tests.tools.search_server import SearchService
+
+pytestmark = pytest.mark.framework_free
 
 
 def test_a_search_is_a_json_post_with_the_key_in_a_header() -> None:
@@ -30,8 +34,8 @@ def test_a_search_is_a_json_post_with_the_key_in_a_header() -> None:
 @pytest.mark.asyncio
 async def test_the_service_receives_exactly_that_request() -> None:
     async with SearchService().server() as server:
-        tool = ExampleSearchTool(base_url=server.url, api_key="search-key")
-        await tool.run(SearchArgs(query="copier", max_results=2), CancellationToken())
+        config = ExampleSearchToolConfig(base_url=server.url, api_key=SecretStr("search-key"))
+        await search(config, SearchArgs(query="copier", max_results=2))
         [request] = server.requests
     assert (request.method, request.path, request.query) == ("POST", "/search", {})
     assert json.loads(request.body) == {"q": "copier", "num": 2}
