@@ -1,8 +1,9 @@
 """Layer 4: an author's rewritten vendor module survives the update that made the seams framework-neutral.
 
 The project is copied at the last template state whose seam contracts spoke AutoGen's types
-(``SEAM_BASELINE``), its wire format is swapped for the Ollama one written against that contract (as this
-repository kept it then), committed, and updated to the working tree without trust. The update may conflict
+(``SEAM_BASELINE``), its wire format and its search API are swapped for the second protocols written against
+those contracts (Ollama's chat API and a POST search API, as this repository kept them then), committed, and
+updated to the working tree without trust. The update may conflict
 only in the files the author rewrote, the author's code must still be there, and after the migration that
 docs/updating.md documents (its rename table, applied here mechanically) the package type-checks and its
 tests pass, the framework-free run included.
@@ -29,7 +30,16 @@ PACKAGE = "autogen_example"
 OLLAMA = "tests/seams/ollama"
 WIRE_FORMAT = f"src/{PACKAGE}/models/_wire_format.py"
 WIRE_TESTS = "tests/models/test_wire_format.py"
-SEAM_FILES = {WIRE_FORMAT, WIRE_TESTS, "tests/models/wire_server.py"}
+SWAPS = {
+    OLLAMA: [WIRE_FORMAT, WIRE_TESTS, "tests/models/wire_server.py"],
+    "tests/seams/search_post": [
+        f"src/{PACKAGE}/tools/_search_api.py",
+        "tests/tools/search_wire.py",
+        "tests/tools/test_search_api.py",
+    ],
+}
+"""Where each second protocol lives in this repository -> the project files it replaces."""
+SEAM_FILES = {path for paths in SWAPS.values() for path in paths}
 MARKERS = re.compile(r"<<<<<<< before updating\n(.*?)=======\n.*?>>>>>>> after updating\n", re.S)
 
 
@@ -94,12 +104,15 @@ def test_a_rewritten_wire_format_survives_the_update_and_the_documented_migratio
     python = python_or_skip("3.12")
     old = Version("autogen-typed-seams", SEAM_BASELINE, "v0.1.1").export(tmp_path / "old")
     repo = template_repo(tmp_path / "repo", [("v0.1.1", old), (None, snapshot(tmp_path / "new"))])
-    project = copy_project(repo, tmp_path / "project", {"components": ["model_client"]}, vcs_ref="v0.1.1")
+    answers = {"components": ["model_client", "tool"]}
+    project = copy_project(repo, tmp_path / "project", answers, vcs_ref="v0.1.1")
 
-    # The author's vendor code, written against the AutoGen-typed contract of that release.
-    for path in SEAM_FILES:
-        (project / path).write_text(baseline_file(f"{OLLAMA}/{path.replace(PACKAGE, 'PACKAGE')}"), encoding="utf-8")
-    commit_all(project, "Target Ollama's native chat API")
+    # The author's vendor code, written against the AutoGen-typed contracts of that release.
+    for protocol, paths in SWAPS.items():
+        for path in paths:
+            text = baseline_file(f"{protocol}/{path.replace(PACKAGE, 'PACKAGE')}")
+            (project / path).write_text(text, encoding="utf-8")
+    commit_all(project, "Target our vendors' APIs")
     authored = (project / WIRE_FORMAT).read_text(encoding="utf-8")
 
     update(project)
@@ -108,10 +121,12 @@ def test_a_rewritten_wire_format_survives_the_update_and_the_documented_migratio
     outside = [line for line in found if not any(line.endswith(path) for path in SEAM_FILES)]
     assert outside == [], f"conflicts outside the files the author rewrote: {outside}"
     assert "/api/chat" in (project / WIRE_FORMAT).read_text(encoding="utf-8"), "the author's code is gone"
+    assert "X-API-Key" in (project / SWAPS["tests/seams/search_post"][0]).read_text(encoding="utf-8")
     assert (project / "src" / PACKAGE / "models" / "_chat_core.py").is_file(), "the update did not arrive"
 
-    # The documented migration: keep the author's side, rename the types in the module; the tests are
-    # migrated as the worked example in tests/seams/ollama shows.
+    # The documented migration: keep the author's side everywhere; rename the types in the wire format (the
+    # search API's contract did not change); the wire format's tests are migrated as the worked example in
+    # tests/seams/ollama shows.
     for path in SEAM_FILES:
         target = project / path
         target.write_text(keep_our_side(target.read_text(encoding="utf-8")), encoding="utf-8")
@@ -133,17 +148,8 @@ def test_a_rewritten_wire_format_survives_the_update_and_the_documented_migratio
     for argv in (["ruff", "format", "--no-cache", WIRE_FORMAT], ["mypy"], ["pyright"]):
         proc = run(project, *argv)
         assert proc.returncode == 0, f"{' '.join(argv)} after the migration:\n{proc.stdout}{proc.stderr}"
-    proc = run(
-        project,
-        "python",
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "tests/models",
-        "tests/test_framework_free.py",
-    )
+    tests = ["tests/models", "tests/tools", "tests/test_framework_free.py"]
+    proc = run(project, "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     migrated = (project / WIRE_FORMAT).read_text(encoding="utf-8")
     assert "autogen_core" not in migrated and "/api/chat" in migrated
