@@ -1,9 +1,11 @@
 """The small interface between the executor and whatever runs a code block.
 
 The executor decides *what* runs: which file, in which language, in which directory, with which environment
-and for how long. A `Launcher` decides *how*: `LocalProcessLauncher` runs blocks as local processes,
-`BubblewrapLauncher` runs each in a bubblewrap sandbox, and one you write could run them in a container or a
-cloud sandbox (pass it as the executor's `launcher=` argument). Both sides share only the names in this module.
+and for how long (the framework-free `BlockRunner` in `_execution_core.py` does this for every framework
+front, such as the AutoGen executor in `_executor.py`). A `Launcher` decides *how*: `LocalProcessLauncher`
+runs blocks as local processes, `BubblewrapLauncher` runs each in a bubblewrap sandbox, and one you write
+could run them in a container or a cloud sandbox (pass it as the executor's `launcher=` argument). Both sides
+share only the names in this module, and neither imports an agent framework.
 """
 
 from __future__ import annotations
