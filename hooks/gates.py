@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hooks.plan import component_folders
+from hooks.toml import toml
 
 GATE_TIMEOUT = 600
 PYTEST = ("python", "-m", "pytest", "-q", "-p", "no:cacheprovider")
@@ -210,7 +211,12 @@ def packaging_gates(run: GateRun, project: Path, python: str, package_name: str)
     bare = project / ".venv-bare"
     if not _run(run, "bare venv", [uv(), "venv", "--quiet", "--python", python, str(bare)], cwd=project):
         return
-    if _run_uv(run, "bare install", ["pip", "install", "--quiet", str(wheel)], cwd=project, venv=bare):
+    # With every extra the package declares (the Agent Framework fronts' framework is one), so every public
+    # module can import; only what the metadata declares is installed.
+    pyproject = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    extras = ",".join(pyproject["project"].get("optional-dependencies", {}))
+    requirement = f"{wheel}[{extras}]" if extras else str(wheel)
+    if _run_uv(run, "bare install", ["pip", "install", "--quiet", requirement], cwd=project, venv=bare):
         imports = "; ".join(f"import {module}" for module in public_modules(project, package_name))
         _run(run, "import in bare env", ["python", "-c", imports], cwd=project, venv=bare)
 

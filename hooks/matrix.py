@@ -17,10 +17,16 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hooks.answers import answer_space, questions
+from hooks.answers import answer_space, questions, raw_config
 
 # Questions whose answers never change what the gates install, type-check or test.
 NOT_GATE_RELEVANT = frozenset({"license", "docs", "ci"})
+# Questions whose other answers than the default are rendered with every component only. A framework adds the
+# same kind of front to each component, in files of their own that do not depend on the other components, so
+# the full package shows every file a framework adds (and the render test proves every render's files are the
+# full package's); crossing them with each component subset would triple the matrix and the gates for
+# nothing new.
+WITH_EVERY_COMPONENT_ONLY = frozenset({"frameworks"})
 
 
 def defaults() -> dict[str, Any]:
@@ -87,7 +93,15 @@ def lane_renders() -> list[dict[str, Any]]:
     lane = os.environ.get("MATRIX_LANE", "full")
     if lane not in ("full", "fast"):
         raise ValueError(f"MATRIX_LANE must be 'full' or 'fast', got {lane!r}")
-    return list(answer_space()) if lane == "full" else fast_lane()
+    return [answers for answers in answer_space() if _worth_rendering(answers)] if lane == "full" else fast_lane()
+
+
+def _worth_rendering(answers: Mapping[str, Any]) -> bool:
+    """Whether a combination of the full lane is rendered (see ``WITH_EVERY_COMPONENT_ONLY``)."""
+    if set(answers["components"]) == set(raw_config()["components"]["choices"].values()):
+        return True
+    base = defaults()
+    return all(answers[name] == base[name] for name in WITH_EVERY_COMPONENT_ONLY)
 
 
 def _sliced(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

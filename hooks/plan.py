@@ -5,7 +5,8 @@ or remove files): tests/test_render_matrix.py proves, for every answer combinati
 byte-identical to the same file of the *full* render (every component chosen), and that the type checkers'
 and pytest's settings are too. So:
 
-- the **full package** of each supported ``python_min`` gets every gate on its own interpreter: pyright, mypy,
+- the **full package** (every component, every framework: ``FULL_ANSWERS``) of each supported ``python_min`` gets
+  every gate on its own interpreter: pyright, mypy,
   the whole test suite and every example, besides installing, linting and packaging (``gates.full_gates``);
 - every other distinct package gets what depends on its own metadata: a fresh install, ruff, mypy (cheap with
   the shared cache, and a cross-check of the identity) and the packaging gates (``gates.package_gates``).
@@ -35,6 +36,10 @@ from hooks.toml import toml
 SUPPORTED_PYTHONS = supported_pythons()
 ALL_COMPONENTS: tuple[str, ...] = tuple(raw_config()["components"]["choices"].values())
 """Every component, in copier.yml's order."""
+ALL_FRAMEWORKS: tuple[str, ...] = tuple(raw_config()["frameworks"]["choices"].values())
+"""Every agent framework a package can serve, in copier.yml's order."""
+FULL_ANSWERS: dict[str, list[str]] = {"components": list(ALL_COMPONENTS), "frameworks": list(ALL_FRAMEWORKS)}
+"""What makes a package *full*: every component, each with a front for every framework (every file exists)."""
 CHECKED_DIRS = ("src", "tests", "examples")
 """Where a generated package keeps Python files: all of them are type-checked, tests run, examples run."""
 
@@ -64,7 +69,7 @@ class Job:
 
 
 def is_full(answers: Mapping[str, Any]) -> bool:
-    return set(answers["components"]) == set(ALL_COMPONENTS)
+    return all(set(answers[name]) == set(values) for name, values in FULL_ANSWERS.items())
 
 
 def jobs(packages: Iterable[Mapping[str, Any]]) -> list[Job]:

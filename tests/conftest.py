@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # hooks/ is the template's own code, shared with docs and benchmarks
 
 from hooks.interpreters import find_python  # noqa: E402
-from hooks.plan import ALL_COMPONENTS  # noqa: E402
+from hooks.plan import FULL_ANSWERS  # noqa: E402
 from hooks.render import TEMPLATE_PARTS, render, snapshot  # noqa: E402
 from tests.fast_render import install_compile_cache, without_git  # noqa: E402
 
@@ -48,9 +48,9 @@ def copier_template_paths() -> list[str]:
 
 @pytest.fixture(scope="session")
 def full_package(template_source: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The full render (every component chosen, every other answer at its default), once per worker."""
+    """The full render (every component and framework chosen, every other answer at its default), once per worker."""
     with without_git():
-        return render({"components": list(ALL_COMPONENTS)}, tmp_path_factory.mktemp("full"), source=template_source)
+        return render(FULL_ANSWERS, tmp_path_factory.mktemp("full"), source=template_source)
 
 
 @pytest.fixture
