@@ -13,7 +13,8 @@ from autogen_core.memory import ListMemory, Memory
 from autogen_core.models import ModelFamily, ModelInfo, SystemMessage
 from autogen_ext.models.replay import ReplayChatCompletionClient
 
-from .conftest import BICYCLE, DOUGH, PIZZA, FullTextMemory, MakeMemory, text
+from .autogen_helpers import FullTextMemory, MakeMemory, text
+from .samples import BICYCLE, DOUGH, PIZZA
 
 MODEL_INFO = ModelInfo(
     vision=False, function_calling=True, json_output=False, family=ModelFamily.UNKNOWN, structured_output=False

@@ -1,8 +1,9 @@
 """Hostile input: queries full of search syntax or SQL, and content the memory must refuse without a trace.
 
-Every query here is searched as its plain words; `test_sqlite.py` shows that SQLite's FTS5 rejects most of
-them when they are passed through as query syntax. Refused content raises a `ValueError` that says what is
-wrong and leaves the store exactly as it was. Like `test_memory.py`, these tests name no store.
+Every query (`HOSTILE_QUERIES`, in `samples.py`) is searched as its plain words; `test_sqlite.py` shows
+that SQLite's FTS5 rejects most of them when they are passed through as query syntax. Refused content raises
+a `ValueError` that says what is wrong and leaves the store exactly as it was. Like `test_memory.py`, these
+tests name no store.
 """
 
 from __future__ import annotations
@@ -13,33 +14,8 @@ from typing import Any
 import pytest
 from autogen_core.memory import MemoryContent, MemoryMimeType
 
-from .conftest import BICYCLE, PIZZA, FullTextMemory, MakeMemory, text
-
-# (hostile query, the same query as plain words): each pair must find the same memories.
-HOSTILE_QUERIES = [
-    ('"pizza', "pizza"),
-    ('pizza"', "pizza"),
-    ('"pizza" "', "pizza"),
-    ("pizza AND", "pizza and"),
-    ("AND pizza OR", "and pizza or"),
-    ("NOT pizza", "not pizza"),
-    ("pizza NOT pasta", "pizza not pasta"),
-    ("pizza -pasta", "pizza pasta"),
-    ("(pizza", "pizza"),
-    ("pizza)) OR ((bicycle", "pizza or bicycle"),
-    ("pizz*", "pizz"),
-    ("*", ""),
-    ("^pizza", "pizza"),
-    ("content: pizza", "content pizza"),
-    ("{content}: pizza", "content pizza"),
-    ("NEAR(pizza bicycle, 2)", "near pizza bicycle 2"),
-    ("pizza + bicycle", "pizza bicycle"),
-    ("pizza'); DROP TABLE memories; --", "pizza drop table memories"),
-    ("pizza\x00bicycle", "pizza bicycle"),
-    ("PIZZA", "pizza"),
-    ("'", ""),
-    ("", ""),
-]
+from .autogen_helpers import FullTextMemory, MakeMemory, text
+from .samples import BICYCLE, HOSTILE_QUERIES, PIZZA
 
 
 @pytest.mark.parametrize(("hostile", "plain"), HOSTILE_QUERIES, ids=[repr(q) for q, _ in HOSTILE_QUERIES])

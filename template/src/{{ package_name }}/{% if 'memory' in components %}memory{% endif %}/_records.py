@@ -1,28 +1,22 @@
-"""Between AutoGen's types and the store's: checked conversion of `MemoryContent`, query words, message text.
+"""Between a front's content and the store's records: checked records, plain query words, the memories' text.
 
-Everything here is vendor-neutral and refuses bad input before a store sees it, so a refused `add` writes
-nothing and every store gets the same clean records.
+Nothing here knows an agent framework. A front (`_autogen_records.py` for AutoGen) unpacks its framework's
+content into a mime type, a value and metadata; this module refuses bad input before a store sees it, so a
+refused `add` writes nothing and every store gets the same clean records, whichever front added them.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
-
-from autogen_core import FunctionCall, Image
-from autogen_core.memory import MemoryContent, MemoryMimeType
-from autogen_core.models import AssistantMessage, FunctionExecutionResultMessage, LLMMessage, UserMessage
 
 from ._store_api import MemoryRecord, ScoredRecord
 
-SUPPORTED_MIME_TYPES: tuple[MemoryMimeType, ...] = (
-    MemoryMimeType.TEXT,
-    MemoryMimeType.MARKDOWN,
-    MemoryMimeType.JSON,
-)
-"""What the memory stores and searches: text, Markdown and JSON documents (images and bytes have no words)."""
+JSON_MIME_TYPE = "application/json"
+MIME_TYPES = ("text/plain", "text/markdown", JSON_MIME_TYPE)
+"""The mime types a record may have: text, Markdown and JSON documents (images and bytes have no words)."""
 
 SCORE_KEY = "score"
 """The metadata key of a query result that holds its relevance score (reserved: refused in added metadata)."""
@@ -33,42 +27,61 @@ MAX_QUERY_TERMS = 32
 # A word is a run of letters and digits, in any script: what SQLite's unicode61 tokenizer and PostgreSQL's
 # parser also treat as word characters. Everything else (quotes, *, ^, :, parentheses, -) is a separator.
 _WORD = re.compile(r"[^\W_]+")
-_SUPPORTED_TEXT = ", ".join(mime.value for mime in SUPPORTED_MIME_TYPES)
+_SUPPORTED_TEXT = ", ".join(MIME_TYPES)
 
 
-def to_record(content: MemoryContent, *, max_bytes: int) -> MemoryRecord:
-    """A store record for `content`, or `ValueError` saying what is wrong with it."""
-    mime_type = _supported_mime_type(content.mime_type)
-    if mime_type is MemoryMimeType.JSON:
-        if not isinstance(content.content, dict):
-            raise ValueError(f"application/json content must be a dict, got {type(content.content).__name__}")
-        text = _json_text(content.content, "JSON content")
+def supported_mime_type(value: object) -> str:
+    """`value` if it is one of `MIME_TYPES`, or `ValueError` naming the ones that are."""
+    if not isinstance(value, str) or value not in MIME_TYPES:
+        raise ValueError(f"mime type {value!r} is not supported: use {_SUPPORTED_TEXT}")
+    return value
+
+
+def new_record(
+    mime_type: object, content: object, metadata: Mapping[str, Any] | None, *, max_bytes: int
+) -> MemoryRecord:
+    """A store record, or `ValueError` saying what is wrong with the content.
+
+    Args:
+        mime_type: One of `MIME_TYPES`.
+        content: A dict for `application/json`, a str otherwise.
+        metadata: JSON-compatible, with str keys and without `SCORE_KEY`; copied, never kept.
+        max_bytes: The largest text accepted, in bytes of UTF-8 (a JSON document as JSON text).
+    """
+    checked = supported_mime_type(mime_type)
+    if checked == JSON_MIME_TYPE:
+        if not isinstance(content, dict):
+            raise ValueError(f"application/json content must be a dict, got {type(content).__name__}")
+        text = _json_text(cast("dict[str, Any]", content), "JSON content")
     else:
-        if not isinstance(content.content, str):
-            raise ValueError(f"{mime_type.value} content must be a str, got {type(content.content).__name__}")
-        text = content.content
+        if not isinstance(content, str):
+            raise ValueError(f"{checked} content must be a str, got {type(content).__name__}")
+        text = content
     _check_text(text, max_bytes)
-    return MemoryRecord(mime_type=mime_type.value, text=text, metadata=_checked_metadata(content.metadata))
+    return MemoryRecord(mime_type=checked, text=text, metadata=_checked_metadata(metadata))
 
 
-def to_content(hit: ScoredRecord) -> MemoryContent:
-    """The `MemoryContent` a query returns for `hit`: the stored content, its metadata and its score."""
-    record = hit.record
-    mime_type = MemoryMimeType(record.mime_type)
-    content: str | dict[str, Any] = json.loads(record.text) if mime_type is MemoryMimeType.JSON else record.text
-    return MemoryContent(content=content, mime_type=mime_type, metadata={**record.metadata, SCORE_KEY: hit.score})
+def stored_content(record: MemoryRecord) -> str | dict[str, Any]:
+    """The content as it was added: the text, or the JSON document decoded from its text."""
+    if record.mime_type == JSON_MIME_TYPE:
+        document: dict[str, Any] = json.loads(record.text)
+        return document
+    return record.text
 
 
-def query_text(query: str | MemoryContent) -> str:
-    """The text to search for: the string, or the text of a text, Markdown or JSON `MemoryContent`."""
-    if isinstance(query, str):
-        return query
-    mime_type = _supported_mime_type(query.mime_type)
-    if mime_type is MemoryMimeType.JSON and isinstance(query.content, dict):
-        return _json_text(query.content, "JSON query")
-    if isinstance(query.content, str):
-        return query.content
-    raise ValueError(f"cannot search for {mime_type.value} content of type {type(query.content).__name__}")
+def scored_metadata(hit: ScoredRecord) -> dict[str, Any]:
+    """The metadata a query returns for `hit`: the record's, with its score under `SCORE_KEY`."""
+    return {**hit.record.metadata, SCORE_KEY: hit.score}
+
+
+def searchable_text(mime_type: object, content: object) -> str:
+    """The text to search for in content used as a query: the text itself, or a JSON document as JSON text."""
+    checked = supported_mime_type(mime_type)
+    if checked == JSON_MIME_TYPE and isinstance(content, dict):
+        return _json_text(cast("dict[str, Any]", content), "JSON query")
+    if isinstance(content, str):
+        return content
+    raise ValueError(f"cannot search for {checked} content of type {type(content).__name__}")
 
 
 def search_terms(text: str) -> tuple[str, ...]:
@@ -87,53 +100,15 @@ def metadata_filter(value: object) -> dict[str, Any]:
     return _json_object(cast("Mapping[object, object]", value), "metadata_filter")
 
 
-def message_text(message: LLMMessage) -> str:
-    """The words of a chat message: its text, the text parts of a multimodal message, tool calls and results."""
-    if isinstance(message, FunctionExecutionResultMessage):
-        return "\n".join(result.content for result in message.content)
-    content = message.content
-    if isinstance(content, str):
-        return content
-    parts: list[str] = []
-    for part in content:
-        if isinstance(part, str):
-            parts.append(part)
-        elif isinstance(part, FunctionCall):
-            parts.append(f"{part.name} {part.arguments}")
-        else:
-            assert isinstance(part, Image)  # what remains of a UserMessage's parts
-    return "\n".join(parts)
-
-
-def conversation_message(messages: list[LLMMessage]) -> LLMMessage | None:
-    """The latest message of the conversation: system messages (instructions, other memories) are skipped."""
-    for message in reversed(messages):
-        if isinstance(message, UserMessage | AssistantMessage | FunctionExecutionResultMessage):
-            return message
-    return None
-
-
-def context_text(contents: list[MemoryContent]) -> str:
-    """The system message text for memories: numbered like `ListMemory` does, most relevant first."""
-    lines = [f"{number}. {_display(memory.content)}" for number, memory in enumerate(contents, start=1)]
+def context_text(contents: Sequence[object]) -> str:
+    """The text that shows the model these memories' contents: numbered like `ListMemory` does, most relevant first."""
+    lines = [f"{number}. {_display(content)}" for number, content in enumerate(contents, start=1)]
     return "\nRelevant memory content (most relevant first):\n" + "\n".join(lines) + "\n"
 
 
 def _display(content: object) -> str:
     # ListMemory writes str(content); a JSON document is written as JSON, which models read better than a repr.
     return json.dumps(content, ensure_ascii=False) if isinstance(content, dict) else str(content)
-
-
-def _supported_mime_type(value: MemoryMimeType | str) -> MemoryMimeType:
-    try:
-        mime_type = MemoryMimeType(value)
-    except ValueError:
-        mime_type = None
-    if mime_type not in SUPPORTED_MIME_TYPES:
-        shown = value.value if isinstance(value, MemoryMimeType) else value
-        raise ValueError(f"mime type {shown!r} is not supported: use {_SUPPORTED_TEXT}")
-    assert mime_type is not None
-    return mime_type
 
 
 def _check_text(text: str, max_bytes: int) -> None:

@@ -1,12 +1,17 @@
 """The storage seam of the memory: what a store is given, what it returns, and the contract it keeps.
 
-The memory (`_memory.py`) does everything AutoGen-specific and vendor-neutral: it validates and converts
-`MemoryContent`, turns a query into plain search terms, applies `k` and the score threshold, formats the
-model context and links cancellation tokens. A store only keeps records and finds them. The built-in store is
-SQLite with FTS5 (`_sqlite_store.py`); to keep memories in PostgreSQL, Redis or a vector database, write a
-class with the four methods of `MemoryStore` and pass an instance as `store=`, or replace
-`_sqlite_store.py`. The tests in `tests/memory/` that name no store run unchanged against yours (see
-`tests/memory/conftest.py`).
+The layers above a store, none of which depends on where memories live:
+
+- the framework-free core (`_memory_core.py`, `_records.py`) validates content into records, turns a query
+  into plain search terms, applies `k` and the score threshold, and writes the text the model is shown;
+- a front adapts it to one agent framework: for AutoGen, `_memory.py` (the `Memory` component, the model
+  context, cancellation tokens) with `_autogen_records.py` (`MemoryContent` and chat messages).
+
+A store only keeps records and finds them; like the core, it imports no agent framework, so every front
+shares it. The built-in store is SQLite with FTS5 (`_sqlite_store.py`); to keep memories in PostgreSQL,
+Redis or a vector database, write a class with the four methods of `MemoryStore` and pass an instance as
+`store=`, or replace `_sqlite_store.py`. The tests in `tests/memory/` that name no store run unchanged
+against yours (see `tests/memory/conftest.py`).
 """
 
 from __future__ import annotations
