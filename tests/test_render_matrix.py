@@ -87,15 +87,20 @@ def test_render(render_project: Render, full_render: tuple[dict[str, str], Any],
         assert text == full_python[path], f"{path} depends on the answers: make it identical (see hooks/plan.py)"
     assert _tool_settings(project) == full_settings, "pyproject's [tool] settings depend on the answers"
 
-    # Files present exactly for the chosen components.
+    # Files present exactly for the chosen components, with an Agent Framework front when that is chosen.
+    agent_framework = "agent_framework" in answers["frameworks"]
     for component, folder in component_folders().items():
         chosen = component in answers["components"]
         assert (project / "src" / package / folder / "__init__.py").exists() == chosen, folder
         assert (project / "tests" / folder).exists() == chosen, f"tests/{folder}"
+        front = project / "src" / package / folder / "agent_framework" / "__init__.py"
+        assert front.exists() == (chosen and agent_framework), f"{folder}/agent_framework"
     assert (project / ".github").exists() == (answers["ci"] == "github")
     assert (project / "zensical.toml").exists() == answers["docs"]
     for component in ALL_COMPONENTS:
-        assert (project / "examples" / f"{component}.py").exists() == (component in answers["components"])
+        chosen = component in answers["components"]
+        assert (project / "examples" / f"{component}.py").exists() == chosen
+        assert (project / "examples" / f"{component}_agent_framework.py").exists() == (chosen and agent_framework)
 
     # Metadata agrees with the answers.
     pyproject = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -115,6 +120,14 @@ def test_render(render_project: Render, full_render: tuple[dict[str, str], Any],
     assert not [c for c in pyproject["classifiers"] if c.startswith("License ::")], "PEP 639 forbids both"
     needs_httpx = bool({"model_client", "tool"} & set(answers["components"]))
     assert any(d.startswith("httpx") for d in pyproject["dependencies"]) == needs_httpx
+    # AutoGen in the base install exactly when chosen; Agent Framework behind the extra (in the base install too
+    # when AutoGen is not chosen, so it is never needed).
+    base = _names(pyproject["dependencies"])
+    extras = {name: _names(requirements) for name, requirements in pyproject.get("optional-dependencies", {}).items()}
+    assert ("autogen-core" in base) == ("autogen" in answers["frameworks"])
+    assert ("agent-framework-core" in base) == (answers["frameworks"] == ["agent_framework"])
+    assert ("agent-framework-core" in extras.get("agent-framework", set())) == agent_framework
+    assert set(extras) <= {"agent-framework", "autogen"}
 
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     for name, value in answers.items():
@@ -149,6 +162,8 @@ IMPORT_TO_DISTRIBUTION = {
     "pydantic": "pydantic",
     "typing_extensions": "typing-extensions",
     "httpx": "httpx",
+    "agent_framework": "agent-framework-core",
+    "agent_framework_openai": "agent-framework-openai",
     "pytest": "pytest",
     "pytest_asyncio": "pytest-asyncio",
 }
@@ -172,10 +187,14 @@ def _names(requirements: list[str]) -> set[str]:
     "components",
     [["model_client"], ["code_executor"], ["tool"], ["memory"], ["model_client", "code_executor", "tool", "memory"]],
 )
-def test_every_import_is_declared(render_project: Render, components: list[str]) -> None:
-    project = render_project({"components": components})
+@pytest.mark.parametrize("frameworks", [["autogen"], ["autogen", "agent_framework"], ["agent_framework"]])
+def test_every_import_is_declared(render_project: Render, components: list[str], frameworks: list[str]) -> None:
+    project = render_project({"components": components, "frameworks": frameworks})
     pyproject = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    runtime = _names(pyproject["project"]["dependencies"])
+    # What a user installing every extra gets: the Agent Framework fronts import their framework from its extra,
+    # and a package that leaves AutoGen out of its base install still ships the AutoGen fronts.
+    extras = pyproject["project"].get("optional-dependencies", {})
+    runtime = _names(pyproject["project"]["dependencies"]) | _names([r for group in extras.values() for r in group])
     dev = runtime | _names(pyproject["dependency-groups"]["dev"])
     local = {"autogen_example", "tests"}
     stdlib = set(sys.stdlib_module_names)
