@@ -31,6 +31,8 @@ from tests.conftest import REPO_ROOT, dev_tool
 RENDERS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "py3.12-no-docs": {"python_min": "3.12", "docs": False},
+    "agent-framework": {"frameworks": ["autogen", "agent_framework"]},
+    "agent-framework-only": {"frameworks": ["agent_framework"], "components": ["tool"]},
 }
 TARGETS = [*RENDERS, "repository"]
 PYTHONS: list[str] = list(raw_config()["python_min"]["choices"])
@@ -234,9 +236,24 @@ def test_ci_agrees_with_the_answers(name: str, rendered: dict[str, Path]) -> Non
     assert "--resolution lowest-direct" in lowest
     assert "pytest" in lowest
     assert _setup_uv_python(jobs["lowest"]) == python_min
-    (core,) = [d for d in project_table["dependencies"] if d.startswith("autogen-core")]
-    floor = re.search(r">=([\w.]+)", core)
-    assert floor and f"v == '{floor[1]}'" in lowest, "the lowest job must check autogen-core's declared floor"
+    assert "--all-extras" in lowest, "extras' lower bounds are direct dependencies too"
+    extras = project_table.get("optional-dependencies", {})
+    requirements = [*project_table["dependencies"], *(r for group in extras.values() for r in group)]
+    for distribution in ("autogen-core", "agent-framework-core"):
+        declared = [r for r in requirements if r.startswith(distribution)]
+        floor = re.search(r">=([\w.]+)", declared[0]) if declared else None
+        checked = floor is not None and f"version('{distribution}')" in lowest and f"v == '{floor[1]}'" in lowest
+        assert checked == bool(declared), f"the lowest job must check {distribution}'s declared floor"
+
+    # Agent Framework: a job with only the package and its extra installed runs what needs no AutoGen.
+    agent_framework = "agent_framework" in answers.get("frameworks", ["autogen"])
+    assert ("agent-framework-only" in jobs) == agent_framework
+    if agent_framework:
+        alone = _job_text(jobs["agent-framework-only"])
+        assert 'uv pip install ".[agent-framework]"' in alone
+        assert "--group" not in alone and "uv sync" not in alone, "the dev group would bring AutoGen's agentchat"
+        assert "tests/test_framework_free.py tests/test_framework_fronts.py" in alone
+        assert "examples/*_agent_framework.py" in alone
 
     build = _job_text(jobs["build"])
     assert "uv build" in build
