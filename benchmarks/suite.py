@@ -11,8 +11,8 @@ In one run:
    up to more than the wall time);
 2. one distinct package's full gates, one after another as its author would run them (fresh ``uv sync``, ruff,
    mypy, pyright, pytest, the examples, build, twine, the wheel checks and a bare-install import) on the
-   full package (every component and framework) and Python 3.11, with caches warm as the suite has them (uv's cache, and a
-   mypy cache warmed by a first run that is not counted);
+   full package (every component and framework) and Python 3.11, with caches warm as the suite has them (uv's
+   cache, and a mypy cache warmed by a first run that is not counted);
 3. the ratio of the two: what the suite costs in packages' worth of gates (goal: at most 8);
 4. with ``--naive N``: N combinations tested the naive way (render, fresh ``python -m venv``, ``pip install``
    of the package and its dev tools, the same gates), the cost this suite's sharing avoids per combination.
