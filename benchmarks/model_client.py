@@ -1,22 +1,26 @@
-"""Parity and speed of the generated model client against autogen-ext's OpenAI client and a bare httpx loop.
+"""Speed of the generated model client's two fronts against each framework's own OpenAI client and bare httpx.
 
     uv run python benchmarks/model_client.py            # or: python benchmarks/model_client.py [--rounds 5]
 
 What it does, in one run (about a minute on 2 cores, most of it creating the environment):
 
-1. renders the template (working tree) with `components=[model_client]` into a temporary directory;
-2. creates a virtual environment there with uv, holding the rendered package, `autogen-ext[openai]==0.7.5`
-   and httpx;
+1. renders the template (working tree) with `components=[model_client]` and both frameworks into a temporary
+   directory;
+2. creates a virtual environment there with uv, holding the rendered package with its `agent-framework` extra,
+   `autogen-ext[openai]==0.7.5`, `agent-framework-openai` and httpx;
 3. starts the rendered package's scripted OpenAI-compatible server (`tests/models/scripted_server.py`) in a
    separate process, so serving never competes with the clients for one event loop;
-4. in another process, drives the same server with the generated client, `OpenAIChatCompletionClient`
-   and a bare httpx loop (the floor: one POST, `json.loads`, no AutoGen types), non-streaming and
-   streaming, one request at a time and 32 at once, and prints requests/s side by side with the ratios.
+4. in another process, drives the same server with the generated AutoGen client, autogen-ext's
+   `OpenAIChatCompletionClient` and a bare httpx loop (the floor: one POST, `json.loads`, no framework types),
+   then with the generated Agent Framework chat client and Agent Framework's own `OpenAIChatCompletionClient`
+   (`agent-framework-openai`), non-streaming and streaming, one request at a time and 32 at once, and prints
+   requests/s side by side with the ratios, one table per framework.
 
 Each cell is the best of `--rounds` short rounds (default 5); the clients take turns within a round, so
-drift and other load on the machine hit them alike, and the best round is the least disturbed. The goal:
-the generated client at least as fast as autogen-ext's (`gen/ext` >= 1.0) and within 1.25x of bare httpx
-(`httpx/gen` <= 1.25). The same file runs as the server (`--serve`) and as the measurement
+drift and other load on the machine hit them alike, and the best round is the least disturbed. The goals:
+the generated AutoGen client at least as fast as autogen-ext's (`gen/ext` >= 1.0) and within 1.25x of bare
+httpx (`httpx/gen` <= 1.25); the generated Agent Framework client at least as fast as Agent Framework's own
+(`gen/maf` >= 1.0). The same file runs as the server (`--serve`) and as the measurement
 (`--measure`) inside the environment it creates.
 """
 
@@ -69,19 +73,23 @@ def orchestrate(python: str, rounds: int) -> None:
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
     with tempfile.TemporaryDirectory(prefix="bench-model-client-") as tmp:
         started = time.perf_counter()
-        project = render({"components": ["model_client"]}, Path(tmp) / "project", source=snapshot(Path(tmp) / "tpl"))
-        answers = (project / ".copier-answers.yml").read_text()
+        answers = {"components": ["model_client"], "frameworks": ["autogen", "agent_framework"]}
+        project = render(answers, Path(tmp) / "project", source=snapshot(Path(tmp) / "tpl"))
+        recorded = (project / ".copier-answers.yml").read_text()
         package = next(
-            line.split(":", 1)[1].strip() for line in answers.splitlines() if line.startswith("package_name")
+            line.split(":", 1)[1].strip() for line in recorded.splitlines() if line.startswith("package_name")
         )
         client_class = next(
-            line.split(":", 1)[1].strip() for line in answers.splitlines() if line.startswith("model_client_class")
+            line.split(":", 1)[1].strip() for line in recorded.splitlines() if line.startswith("model_client_class")
         )
         venv = Path(tmp) / "venv"
         _run(["uv", "venv", "-q", "-p", python, str(venv)], env=env)
         venv_python = str(venv / "bin" / "python")
         _run(
-            ["uv", "pip", "install", "-q", "-p", venv_python, str(project), "autogen-ext[openai]==0.7.5", "httpx"],
+            [
+                *("uv", "pip", "install", "-q", "-p", venv_python, f"{project}[agent-framework]"),
+                *("autogen-ext[openai]==0.7.5", "agent-framework-openai", "httpx"),
+            ],
             env=env,
         )
         print(f"environment ready in {time.perf_counter() - started:.0f}s ({python})", flush=True)
@@ -140,7 +148,6 @@ async def _rate(call: Callable[[], Awaitable[None]], total: int, concurrency: in
 
 
 async def measure(base_url: str, client_path: str, rounds: int) -> None:
-    import httpx
     from autogen_core import CancellationToken
     from autogen_core.models import CreateResult, ModelFamily, ModelInfo, UserMessage
     from autogen_ext.models.openai import OpenAIChatCompletionClient
@@ -153,11 +160,6 @@ async def measure(base_url: str, client_path: str, rounds: int) -> None:
     messages = [UserMessage(content="Tell me a very short story.", source="user")]
     generated = generated_class(model=MODEL, base_url=base_url, api_key="sk-bench", model_info=info)
     ext = OpenAIChatCompletionClient(model=MODEL, base_url=base_url, api_key="sk-bench", model_info=info)
-    # Same pool limits as the generated client, so the floor is not handicapped by httpx's defaults.
-    http = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
-    url = base_url + "/chat/completions"
-    headers = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
-    wire_messages = [{"role": "user", "content": messages[0].content}]
 
     def check(result: CreateResult) -> None:
         if result.content != TEXT or result.usage.completion_tokens != USAGE[1]:
@@ -181,6 +183,97 @@ async def measure(base_url: str, client_path: str, rounds: int) -> None:
         async for chunk in ext.create_stream(messages, extra_create_args=usage, cancellation_token=CancellationToken()):
             if isinstance(chunk, CreateResult):
                 check(chunk)
+
+    httpx_create, httpx_stream, close_httpx = _httpx_calls(base_url)
+    autogen = {
+        "generated": (generated_create, generated_stream),
+        "autogen-ext": (ext_create, ext_stream),
+        "bare httpx": (httpx_create, httpx_stream),
+    }
+    print(
+        f"\n{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"best of {rounds} rounds, requests/s (higher is better)"
+    )
+    _table("AutoGen", "autogen-ext", "gen/ext", await _best_rates(autogen, rounds))
+    await generated.close()
+    await ext.close()
+    agent_framework = _agent_framework_clients(base_url, f"{module}.agent_framework.{name}")
+    _table("Agent Framework", "maf openai", "gen/maf", await _best_rates(agent_framework, rounds))
+    print(
+        "\ngen/ext and gen/maf >= 1.00: at least as fast as the framework's own OpenAI client;"
+        "  httpx/gen <= 1.25: within 1.25x of bare httpx"
+    )
+    await close_httpx()
+
+
+Call = Callable[[], Awaitable[None]]
+
+
+async def _best_rates(clients: dict[str, tuple[Call, Call]], rounds: int) -> list[tuple[str, dict[str, float]]]:
+    """Each scenario's best rate per client; the clients take turns within a round."""
+    for create, stream in clients.values():  # warm-up: connections, imports, caches
+        await _rate(create, 40, 8)
+        await _rate(stream, 40, 8)
+    rows: list[tuple[str, dict[str, float]]] = []
+    names = list(clients)
+    for label, streamed, concurrency, total in SCENARIOS:
+        best = dict.fromkeys(names, 0.0)
+        for round_number in range(rounds):
+            order = names[round_number % len(names) :] + names[: round_number % len(names)]
+            for client_name in order:
+                call = clients[client_name][1 if streamed else 0]
+                best[client_name] = max(best[client_name], await _rate(call, total, concurrency))
+        rows.append((label, best))
+    return rows
+
+
+def _table(framework: str, control: str, ratio: str, rows: list[tuple[str, dict[str, float]]]) -> None:
+    header = f"{framework:<30}{'generated':>11}{control:>13}{'bare httpx':>12}{ratio:>10}{'httpx/gen':>11}"
+    print(f"\n{header}\n{'-' * len(header)}")
+    for label, best in rows:
+        gen, other, floor = best["generated"], best[control], best["bare httpx"]
+        print(f"{label:<30}{gen:>11.0f}{other:>13.0f}{floor:>12.0f}{gen / other:>9.2f}x{floor / gen:>10.2f}x")
+
+
+def _agent_framework_clients(base_url: str, client_path: str) -> dict[str, tuple[Call, Call]]:
+    """The generated Agent Framework chat client, Agent Framework's own OpenAI client and the floor."""
+    from agent_framework import ChatResponse, Message
+    from agent_framework_openai import OpenAIChatCompletionClient
+
+    module, _, name = client_path.rpartition(".")
+    generated = getattr(importlib.import_module(module), name)(model=MODEL, base_url=base_url, api_key="sk-bench")
+    maf = OpenAIChatCompletionClient(model=MODEL, base_url=base_url, api_key="sk-bench")
+    messages = [Message(role="user", contents=["Tell me a very short story."])]
+
+    def check(response: ChatResponse[Any]) -> None:
+        if response.text != TEXT:
+            raise AssertionError(f"unexpected reply: {response.text!r}")
+
+    def calls(client: Any) -> tuple[Call, Call]:
+        async def create() -> None:
+            check(await client.get_response(messages))
+
+        async def stream() -> None:
+            updates = client.get_response(messages, stream=True)
+            async for _ in updates:
+                pass
+            check(await updates.get_final_response())
+
+        return create, stream
+
+    floor_create, floor_stream, _ = _httpx_calls(base_url)
+    return {"generated": calls(generated), "maf openai": calls(maf), "bare httpx": (floor_create, floor_stream)}
+
+
+def _httpx_calls(base_url: str) -> tuple[Call, Call, Callable[[], Awaitable[None]]]:
+    """The floor: one POST and `json.loads` (or one streamed POST read line by line), no framework types."""
+    import httpx
+
+    # Same pool limits as the generated client, so the floor is not handicapped by httpx's defaults.
+    http = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100))
+    url = base_url + "/chat/completions"
+    headers = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
+    wire_messages = [{"role": "user", "content": "Tell me a very short story."}]
 
     async def httpx_create() -> None:
         body = json.dumps({"model": MODEL, "messages": wire_messages}).encode()
@@ -206,37 +299,7 @@ async def measure(base_url: str, client_path: str, rounds: int) -> None:
         if "".join(parts) != TEXT:
             raise AssertionError("unexpected streamed reply")
 
-    clients = {
-        "generated": (generated_create, generated_stream),
-        "autogen-ext": (ext_create, ext_stream),
-        "bare httpx": (httpx_create, httpx_stream),
-    }
-    for create, stream in clients.values():  # warm-up: connections, imports, caches
-        await _rate(create, 40, 8)
-        await _rate(stream, 40, 8)
-
-    print(
-        f"\n{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"best of {rounds} rounds, requests/s (higher is better)\n"
-    )
-    header = f"{'scenario':<30}{'generated':>11}{'autogen-ext':>13}{'bare httpx':>12}{'gen/ext':>10}{'httpx/gen':>11}"
-    print(header)
-    print("-" * len(header))
-    names = list(clients)
-    for label, streamed, concurrency, total in SCENARIOS:
-        best = dict.fromkeys(names, 0.0)
-        for round_number in range(rounds):
-            order = names[round_number % len(names) :] + names[: round_number % len(names)]
-            for client_name in order:
-                call = clients[client_name][1 if streamed else 0]
-                best[client_name] = max(best[client_name], await _rate(call, total, concurrency))
-        gen, ext_rate, floor = best["generated"], best["autogen-ext"], best["bare httpx"]
-        print(f"{label:<30}{gen:>11.0f}{ext_rate:>13.0f}{floor:>12.0f}{gen / ext_rate:>9.2f}x{floor / gen:>10.2f}x")
-    print("\ngen/ext >= 1.00: at least as fast as autogen-ext;  httpx/gen <= 1.25: within 1.25x of bare httpx")
-
-    await generated.close()
-    await ext.close()
-    await http.aclose()
+    return httpx_create, httpx_stream, http.aclose
 
 
 def main() -> None:
