@@ -213,6 +213,7 @@ def test_longest_names_still_pass_ruff(render_project: Render) -> None:
     """The validators' length limits keep every generated line within ruff's 120 columns."""
     answers = {
         "components": ["model_client", "code_executor", "tool", "memory"],
+        "frameworks": ["autogen", "agent_framework"],
         "package_name": "p" * 28,
         "model_client_class": "M" + "m" * 39,
         "code_executor_class": "C" + "c" * 39,
