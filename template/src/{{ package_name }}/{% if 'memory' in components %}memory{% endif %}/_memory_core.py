@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from types import TracebackType
 from typing import Any, Protocol, TypedDict
+
+from typing_extensions import Self
 
 from ._records import metadata_filter, search_terms, turn_record
 from ._sqlite_store import create_store
@@ -135,3 +138,25 @@ class MemoryCore:
         if not self._closed:
             self._closed = True
             await self._store.close()
+
+
+class MemoryLifecycle:
+    """`clear()`, `close()` and `async with` for a front, which keeps its `MemoryCore` in `self._core`."""
+
+    _core: MemoryCore
+
+    async def clear(self) -> None:
+        """Remove every memory."""
+        await self._core.clear()
+
+    async def close(self) -> None:
+        """Close the database (or the store passed in); calling it again does nothing."""
+        await self._core.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
