@@ -1,21 +1,34 @@
 """What every front of the memory does the same way, whichever agent framework it serves.
 
-A front (`_memory.py`: AutoGen's `Memory`) converts its framework's types and links its cancellation; it
-delegates the rest here: opening the store the config names, refusing work once closed, checking a query's
-options, and searching with `k` and the score threshold. Nothing here imports an agent framework.
+A front (`_memory.py`: AutoGen's `Memory`; `agent_framework/`: Agent Framework's `ContextProvider`) converts
+its framework's types and links its cancellation; it delegates the rest here: opening the store the config
+names, refusing work once closed, checking a query's options, searching with `k` and the score threshold, and
+storing a turn's messages. Nothing here imports an agent framework.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, TypedDict
 
-from ._records import metadata_filter, search_terms
+from typing_extensions import Self
+
+from ._records import metadata_filter, search_terms, turn_record
 from ._sqlite_store import create_store
 from ._store_api import MemoryRecord, MemoryStore, ScoredRecord, SearchQuery
 
 QUERY_OPTIONS = ("k", "score_threshold", "metadata_filter")
 """The options a query takes besides its text; each defaults to the config's value (no filter for the last)."""
+
+
+class QueryOptions(TypedDict, total=False):
+    """`QUERY_OPTIONS` with their types, for a front's typed `**options`."""
+
+    k: int
+    score_threshold: float | None
+    metadata_filter: Mapping[str, Any]
 
 
 class MemorySettings(Protocol):
@@ -27,6 +40,10 @@ class MemorySettings(Protocol):
     def k(self) -> int: ...
     @property
     def score_threshold(self) -> float | None: ...
+    @property
+    def max_content_bytes(self) -> int: ...
+    @property
+    def store_turns(self) -> bool: ...
 
 
 def search_query(text: str, *, limit: int, metadata_filter: Mapping[str, Any]) -> SearchQuery | None:
@@ -91,6 +108,26 @@ class MemoryCore:
         hits = await self._store.search(query)
         return [hit for hit in hits if score_threshold is None or hit.score >= score_threshold]
 
+    async def remember_turn(self, messages: Sequence[tuple[str, str]]) -> None:
+        """Store a turn's `(role, text)` messages in one transaction if `store_turns` is set (see `turn_record`)."""
+        if not self._settings.store_turns:
+            return
+        self.check_open()
+        max_bytes = self._settings.max_content_bytes
+        records = [record for role, text in messages if (record := turn_record(role, text, max_bytes=max_bytes))]
+        if records:
+            await self._store.add(records)
+
+    def warn_if_store_left_out(self, logger: logging.Logger) -> None:
+        """Log that a dumped config lacks the store passed in, so a memory loaded from it uses the built-in one."""
+        if self.store_passed_in:
+            logger.warning(
+                "%s: the store passed in is not part of the dumped config; a memory loaded from it uses the "
+                "built-in SQLite store at path=%r",
+                self._owner,
+                self._settings.path,
+            )
+
     async def clear(self) -> None:
         """Remove every memory."""
         self.check_open()
@@ -101,3 +138,25 @@ class MemoryCore:
         if not self._closed:
             self._closed = True
             await self._store.close()
+
+
+class MemoryLifecycle:
+    """`clear()`, `close()` and `async with` for a front, which keeps its `MemoryCore` in `self._core`."""
+
+    _core: MemoryCore
+
+    async def clear(self) -> None:
+        """Remove every memory."""
+        await self._core.clear()
+
+    async def close(self) -> None:
+        """Close the database (or the store passed in); calling it again does nothing."""
+        await self._core.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

@@ -14,12 +14,16 @@ from typing import Any, cast
 
 from ._store_api import MemoryRecord, ScoredRecord
 
+TEXT_MIME_TYPE = "text/plain"
 JSON_MIME_TYPE = "application/json"
-MIME_TYPES = ("text/plain", "text/markdown", JSON_MIME_TYPE)
+MIME_TYPES = (TEXT_MIME_TYPE, "text/markdown", JSON_MIME_TYPE)
 """The mime types a record may have: text, Markdown and JSON documents (images and bytes have no words)."""
 
 SCORE_KEY = "score"
 """The metadata key of a query result that holds its relevance score (reserved: refused in added metadata)."""
+
+ROLE_KEY = "role"
+"""The metadata key of a stored turn's message (`store_turns`): who wrote it, `"user"` or `"assistant"`."""
 
 MAX_QUERY_TERMS = 32
 """Distinct words of a query that are searched: the first ones. A long message still costs a bounded search."""
@@ -59,6 +63,20 @@ def new_record(
         text = content
     _check_text(text, max_bytes)
     return MemoryRecord(mime_type=checked, text=text, metadata=_checked_metadata(metadata))
+
+
+def turn_record(role: str, text: str, *, max_bytes: int) -> MemoryRecord | None:
+    """A plain-text record of one message of a turn, with `role` under `ROLE_KEY`, or `None` if it has no words.
+
+    Unlike `new_record` it never refuses: a turn is stored after the model answered, when refusing would fail
+    the agent's run. NUL characters are dropped, characters that are not valid Unicode become `?`, and text
+    over `max_bytes` keeps its first `max_bytes` bytes (whole characters).
+    """
+    encoded = text.replace("\x00", "").encode("utf-8", "replace")
+    kept = encoded[:max_bytes].decode("utf-8", "ignore")
+    if not search_terms(kept):
+        return None
+    return new_record(TEXT_MIME_TYPE, kept, {ROLE_KEY: role}, max_bytes=max_bytes)
 
 
 def stored_content(record: MemoryRecord) -> str | dict[str, Any]:

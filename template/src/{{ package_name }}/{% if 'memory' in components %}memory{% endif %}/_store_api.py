@@ -5,7 +5,8 @@ The layers above a store, none of which depends on where memories live:
 - the framework-free core (`_memory_core.py`, `_records.py`) validates content into records, turns a query
   into plain search terms, applies `k` and the score threshold, and writes the text the model is shown;
 - a front adapts it to one agent framework: for AutoGen, `_memory.py` (the `Memory` component, the model
-  context, cancellation tokens) with `_autogen_records.py` (`MemoryContent` and chat messages).
+  context, cancellation tokens) with `_autogen_records.py` (`MemoryContent` and chat messages); for Agent
+  Framework, `agent_framework/` (a `ContextProvider`), where the package has it.
 
 A store only keeps records and finds them; like the core, it imports no agent framework, so every front
 shares it. The built-in store is SQLite with FTS5 (`_sqlite_store.py`); to keep memories in PostgreSQL,
