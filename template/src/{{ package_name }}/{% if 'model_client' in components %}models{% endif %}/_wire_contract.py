@@ -30,6 +30,9 @@ Rules every wire format follows:
 - Finish reasons are `FinishReason`'s words (`stop`, `length`, `function_calls`, `content_filter`, `unknown`);
   tool calls are `ToolCall`s whose `arguments` are a JSON string and whose `id` is never empty (`new_call_id`
   makes one when the server sends none).
+- A reply's `thought` is its reasoning, joined with the text it wrote beside tool calls (`join_thought`). Set
+  `reasoning` too when the API tells reasoning apart: the Agent Framework front then shows it apart from the
+  answer (without it, the whole `thought` of a tool-call reply counts as text).
 - `retry_after` only adds what plain HTTP does not say: the transport already honours the standard
   `Retry-After` header.
 
@@ -119,6 +122,8 @@ class Reply:
         finish_reason: Why the model stopped.
         usage: Token counts reported by the server, or `None` when it reported none (the client estimates them).
         raw: The decoded response (for streams, the last event), for event logs.
+        reasoning: The reasoning alone (it is part of `thought` too), for fronts that show it apart from the
+            answer; `None` when there was none, or when the wire format does not tell it apart.
     """
 
     content: str | list[ToolCall]
@@ -126,6 +131,7 @@ class Reply:
     finish_reason: FinishReason
     usage: Usage | None
     raw: dict[str, Any] = field(default_factory=dict[str, Any])
+    reasoning: str | None = None
 
 
 class StreamDecoder(Protocol):
@@ -229,7 +235,19 @@ def cut_short(detail: str) -> ModelAPIResponseError:
     return ModelAPIResponseError(f"model server ended the stream before the reply was complete ({detail})")
 
 
+_THOUGHT_SEPARATOR = "\n\n"
+
+
 def join_thought(*parts: str | None) -> str | None:
     """A reply's `thought`: its reasoning and the text it wrote beside tool calls, whichever are present."""
     present = [part for part in parts if part]
-    return "\n\n".join(present) if present else None
+    return _THOUGHT_SEPARATOR.join(present) if present else None
+
+
+def text_beside_calls(reply: Reply) -> str:
+    """The text a tool-call reply wrote beside its calls: its `thought` without the reasoning (`join_thought`'s
+    inverse). For a wire format that does not set `reasoning`, the whole `thought`."""
+    thought, reasoning = reply.thought or "", reply.reasoning
+    if reasoning and thought.startswith(reasoning):
+        return thought[len(reasoning) :].removeprefix(_THOUGHT_SEPARATOR)
+    return thought

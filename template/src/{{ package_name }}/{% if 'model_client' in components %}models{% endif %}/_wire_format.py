@@ -384,6 +384,7 @@ def parse_reply(body: bytes) -> Reply:
         ),
         usage=_usage(completion.get("usage")),
         raw=completion,
+        reasoning=reasoning,
     )
 
 
@@ -588,6 +589,7 @@ class SSEStreamDecoder:
             ),
             usage=self._usage,
             raw=self._last,
+            reasoning=reasoning,
         )
 
 
