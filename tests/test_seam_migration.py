@@ -6,7 +6,8 @@ those contracts (Ollama's chat API and a POST search API, as this repository kep
 updated to the working tree without trust. The update may conflict
 only in the files the author rewrote, the author's code must still be there, and after the migration that
 docs/updating.md documents (its rename table, applied here mechanically) the package type-checks and its
-tests pass, the framework-free run included.
+tests pass, the framework-free run included. The same update adds the Agent Framework fronts, so their tests
+run the author's vendor code too.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def test_a_rewritten_wire_format_survives_the_update_and_the_documented_migratio
     commit_all(project, "Target our vendors' APIs")
     authored = (project / WIRE_FORMAT).read_text(encoding="utf-8")
 
-    update(project)
+    update(project, data={"frameworks": ["autogen", "agent_framework"]})  # and serve Agent Framework too
 
     found = conflicts(project)
     outside = [line for line in found if not any(line.endswith(path) for path in SEAM_FILES)]
@@ -123,6 +124,7 @@ def test_a_rewritten_wire_format_survives_the_update_and_the_documented_migratio
     assert "/api/chat" in (project / WIRE_FORMAT).read_text(encoding="utf-8"), "the author's code is gone"
     assert "X-API-Key" in (project / SWAPS["tests/seams/search_post"][0]).read_text(encoding="utf-8")
     assert (project / "src" / PACKAGE / "models" / "_chat_core.py").is_file(), "the update did not arrive"
+    assert (project / "src" / PACKAGE / "models" / "agent_framework" / "__init__.py").is_file()
 
     # The documented migration: keep the author's side everywhere; rename the types in the wire format (the
     # search API's contract did not change); the wire format's tests are migrated as the worked example in
@@ -148,7 +150,7 @@ def test_a_rewritten_wire_format_survives_the_update_and_the_documented_migratio
     for argv in (["ruff", "format", "--no-cache", WIRE_FORMAT], ["mypy"], ["pyright"]):
         proc = run(project, *argv)
         assert proc.returncode == 0, f"{' '.join(argv)} after the migration:\n{proc.stdout}{proc.stderr}"
-    tests = ["tests/models", "tests/tools", "tests/test_framework_free.py"]
+    tests = ["tests/models", "tests/tools", "tests/test_framework_free.py", "tests/test_framework_fronts.py"]
     proc = run(project, "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     migrated = (project / WIRE_FORMAT).read_text(encoding="utf-8")
