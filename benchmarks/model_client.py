@@ -201,7 +201,7 @@ async def measure(base_url: str, client_path: str, rounds: int) -> None:
     _table("Agent Framework", "maf openai", "gen/maf", await _best_rates(agent_framework, rounds))
     print(
         "\ngen/ext and gen/maf >= 1.00: at least as fast as the framework's own OpenAI client;"
-        "  httpx/gen <= 1.25: within 1.25x of bare httpx"
+        "  httpx/gen <= 1.25 (AutoGen): within 1.25x of bare httpx"
     )
     await close_httpx()
 
