@@ -72,7 +72,7 @@ def test_template_docs_build_strictly(tmp_path: Path) -> None:
 
 @pytest.mark.gates
 def test_generated_docs_render_docstrings_as_markdown(render_project: Render) -> None:
-    project = render_project({"docs": True})
+    project = render_project({"docs": True, "frameworks": ["autogen", "agent_framework"]})
     python = python_or_skip("3.11")  # Zensical needs 3.11
     sync = [uv(), "sync", "--quiet", "--python", python, "--only-group", "docs", "--no-install-project"]
     subprocess.run(sync, cwd=project, env=tool_env(None), check=True, capture_output=True)
@@ -97,3 +97,13 @@ def test_generated_docs_render_docstrings_as_markdown(render_project: Render) ->
         examples = [block for block in HIGHLIGHTED.findall(section) if f"{name}(" in text_of_code(block)]
         assert examples, f"{name}'s docstring has no highlighted example that builds it"
         assert all('<span class="' in block for block in examples), f"{name}'s example is not highlighted"
+
+    # The Agent Framework page: every component's front in the API reference, in Markdown.
+    page = (project / "site" / "agent_framework" / "index.html").read_text(encoding="utf-8")
+    seen = text_of(page)
+    for raw, what in RAW_RST.items():
+        assert raw not in seen, f"agent_framework: {what} is shown raw: write the docstring in Markdown"
+    for component, folder in component_folders().items():
+        class_name = re.search(rf"^{component}_class: (\w+)$", answers, re.M)
+        assert class_name is not None, component
+        assert f'id="autogen_example.{folder}.agent_framework.{class_name.group(1)}"' in page, f"{folder} front"
