@@ -2,12 +2,12 @@
 
 A generated package's Python files never depend on the enumerable answers (components aside, which only add
 or remove files): tests/test_render_matrix.py proves, for every answer combination, that each Python file is
-byte-identical to the same file of the *full* render (every component chosen), and that the type checkers'
+byte-identical to the same file of the *full* render (every component and framework chosen), and that the type checkers'
 and pytest's settings are too. So:
 
-- the **full package** (every component, every framework: ``FULL_ANSWERS``) of each supported ``python_min`` gets
-  every gate on its own interpreter: pyright, mypy,
-  the whole test suite and every example, besides installing, linting and packaging (``gates.full_gates``);
+- the **full package** (every component, every framework: ``FULL_ANSWERS``) of each supported ``python_min``
+  gets every gate on its own interpreter: pyright, mypy, the whole test suite and every example, besides
+  installing, linting and packaging (``gates.full_gates``);
 - every other distinct package gets what depends on its own metadata: a fresh install, ruff, mypy (cheap with
   the shared cache, and a cross-check of the identity) and the packaging gates (``gates.package_gates``).
 
