@@ -1,9 +1,9 @@
 """Which gates each distinct package gets, so the suite's cost grows with distinct files, not combinations.
 
-A generated package's Python files never depend on the enumerable answers (components aside, which only add
-or remove files): tests/test_render_matrix.py proves, for every answer combination, that each Python file is
-byte-identical to the same file of the *full* render (every component and framework chosen), and that the type checkers'
-and pytest's settings are too. So:
+A generated package's Python files never depend on the enumerable answers (components and frameworks aside,
+which only add or remove files): tests/test_render_matrix.py proves, for every answer combination, that each
+Python file is byte-identical to the same file of the *full* render (every component and framework chosen),
+and that the type checkers' and pytest's settings are too. So:
 
 - the **full package** (every component, every framework: ``FULL_ANSWERS``) of each supported ``python_min``
   gets every gate on its own interpreter: pyright, mypy, the whole test suite and every example, besides
