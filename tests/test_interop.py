@@ -1,8 +1,9 @@
 """The generated model client against software no one here wrote (marker `interop`; docs/interop.md).
 
 - **LiteLLM's proxy** (a real OpenAI-compatible server, in its own cached environment) in front of the rendered
-  package's scripted upstream: every scenario in `tests/interop/scenarios.py` must pass with the generated
-  client, and wherever autogen-ext's `OpenAIChatCompletionClient` (the control) passes, ours must too.
+  package's scripted upstream: every scenario of each framework front (`tests/interop/autogen_scenarios.py`,
+  `agent_framework_scenarios.py`) must pass with the generated client, and wherever the front's control passes
+  (autogen-ext's `OpenAIChatCompletionClient`, agent-framework-openai's), ours must too.
 - **OpenAI's official request schema**: every chat-completions body the rendered package's own model tests send
   must be a valid `CreateChatCompletionRequest` (`tests/interop/openai_schema.py`).
 
@@ -43,44 +44,46 @@ def interop_report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return dict(json.loads(path.read_text()))
 
 
-def lane_results(report: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+FRONTS = list(lane.FRONT_SCENARIOS)
+SCENARIOS = [(front, scenario) for front in FRONTS for scenario in lane.scenario_names(front)]
+
+
+def lane_results(report: dict[str, Any], front: str) -> dict[str, dict[str, dict[str, Any]]]:
     if report["lane"]["error"]:
         pytest.fail(report["lane"]["error"], pytrace=False)
-    results: dict[str, dict[str, dict[str, Any]]] = report["lane"]["results"]
-    missing = set(lane.scenario_names()) - set(results)
-    assert not missing, f"scenarios that did not run: {sorted(missing)}"
+    results: dict[str, dict[str, dict[str, Any]]] = report["lane"]["results"][front]
+    missing = set(lane.scenario_names(front)) - set(results)
+    assert not missing, f"{front} scenarios that did not run: {sorted(missing)}"
     return results
 
 
-def _table(report: dict[str, Any]) -> str:
-    return f"LiteLLM {report['litellm']}, autogen-ext {report['autogen_ext']}:\n" + lane.control_table(
-        report["lane"]["results"]
-    )
+@pytest.mark.interop
+@pytest.mark.parametrize(("front", "scenario"), SCENARIOS)
+def test_generated_client_through_litellm(interop_report: dict[str, Any], front: str, scenario: str) -> None:
+    outcome = lane_results(interop_report, front)[scenario]["generated"]
+    assert outcome["ok"], f"{front} {scenario} through LiteLLM {interop_report['litellm']}: {outcome['detail']}"
 
 
 @pytest.mark.interop
-@pytest.mark.parametrize("scenario", lane.scenario_names())
-def test_generated_client_through_litellm(interop_report: dict[str, Any], scenario: str) -> None:
-    outcome = lane_results(interop_report)[scenario]["generated"]
-    assert outcome["ok"], f"{scenario} through LiteLLM {interop_report['litellm']}: {outcome['detail']}"
-
-
-@pytest.mark.interop
-def test_generated_client_does_at_least_as_well_as_autogen_ext(interop_report: dict[str, Any]) -> None:
-    results = lane_results(interop_report)
+@pytest.mark.parametrize("front", FRONTS)
+def test_generated_client_does_at_least_as_well_as_the_control(interop_report: dict[str, Any], front: str) -> None:
+    results = lane_results(interop_report, front)
+    control = lane.CLIENT_NAMES[front][1]
     worse = {
         scenario: by_client["generated"]["detail"]
         for scenario, by_client in results.items()
-        if by_client["autogen-ext"]["ok"] and not by_client["generated"]["ok"]
+        if by_client[control]["ok"] and not by_client["generated"]["ok"]
     }
-    assert not worse, f"autogen-ext passes where the generated client fails: {worse}\n{_table(interop_report)}"
+    table = lane.control_table(front, results)
+    assert not worse, f"{control} passes where the generated client fails: {worse}\n{table}"
 
 
 @pytest.mark.interop
-def test_docs_record_the_control_results(interop_report: dict[str, Any]) -> None:
-    table = lane.control_table(lane_results(interop_report))
+@pytest.mark.parametrize("front", FRONTS)
+def test_docs_record_the_control_results(interop_report: dict[str, Any], front: str) -> None:
+    table = lane.control_table(front, lane_results(interop_report, front))
     assert table in DOCS.read_text(encoding="utf-8"), (
-        f"docs/interop.md's control table differs from this run; replace it with:\n{table}"
+        f"docs/interop.md's {front} control table differs from this run; replace it with:\n{table}"
     )
 
 

@@ -3,10 +3,11 @@
 - **proxy**: LiteLLM's proxy, pinned with its whole dependency tree in `litellm-requirements.txt` (resolved
   from `litellm[proxy]==LITELLM_VERSION`). It lives in its own environment because it pins hundreds of
   packages that have nothing to do with the generated package.
-- **clients**: the rendered package's dependencies and dev group, plus `autogen-ext[openai]==AUTOGEN_EXT`
-  as the control. The rendered package itself is installed on every run (without dependencies, offline)
-  into a small environment of the run's own layered over the cached one, so template edits are always
-  what is tested while the dependencies stay cached.
+- **clients**: the rendered package's dependencies and dev group, plus the controls pinned
+  (`CONTROL_REQUIREMENTS`: autogen-ext's and Agent Framework's OpenAI clients). The rendered package itself
+  is installed on every run (without dependencies, offline) into a small environment of the run's own
+  layered over the cached one, so template edits are always what is tested while the dependencies stay
+  cached.
 
 Each environment sits under `cache_root()` in a directory named after a hash of what it holds, so a changed
 pin builds a new one and an unchanged one is reused (a warm run installs nothing and never reaches the
@@ -38,7 +39,15 @@ HERE = Path(__file__).resolve().parent
 LITELLM_VERSION = "1.106.12"
 LITELLM_REQUIREMENTS = HERE / "litellm-requirements.txt"
 AUTOGEN_EXT = "0.7.5"
-CONTROL_REQUIREMENTS = (f"autogen-ext[openai]=={AUTOGEN_EXT}", f"autogen-agentchat=={AUTOGEN_EXT}")
+AGENT_FRAMEWORK_CORE = "1.23.0"
+AGENT_FRAMEWORK_OPENAI = "1.17.0"
+CONTROL_REQUIREMENTS = (
+    f"autogen-ext[openai]=={AUTOGEN_EXT}",
+    f"autogen-agentchat=={AUTOGEN_EXT}",
+    f"agent-framework-core=={AGENT_FRAMEWORK_CORE}",
+    f"agent-framework-openai=={AGENT_FRAMEWORK_OPENAI}",
+)
+"""The controls, pinned: autogen-ext's OpenAI client, and Agent Framework's own (with the core it was tested on)."""
 # Interpreters tried in order; LiteLLM and autogen-ext both support each of them.
 PYTHONS = ("3.12", "3.13", "3.11", "3.10")
 READY_MARKER = ".interop-ready"

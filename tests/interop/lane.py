@@ -1,8 +1,8 @@
 """Runs the interop lane once: renders the model client, prepares the environments, and runs two jobs.
 
 1. **Scenarios through LiteLLM** (`scenarios.py` in the clients environment): the scripted upstream starts
-   first, then LiteLLM's proxy in front of it (one proxy for all scenarios), then every scenario with the
-   generated client and with autogen-ext's as the control.
+   first, then LiteLLM's proxy in front of it (one proxy for all scenarios), then every scenario of each
+   framework front with the generated client and with that framework's own OpenAI client as the control.
 2. **Request capture**: the rendered package's own model tests, run with `LOOPBACK_REQUEST_LOG` set, so
    every request their loopback servers receive is logged for the schema check (`openai_schema.py`).
 
@@ -28,6 +28,7 @@ import yaml
 from hooks.gates import tool_env
 from hooks.render import render, snapshot
 from tests.interop.environments import (
+    AGENT_FRAMEWORK_OPENAI,
     AUTOGEN_EXT,
     LITELLM_VERSION,
     EnvironmentSetupError,
@@ -39,26 +40,34 @@ from tests.interop.litellm_proxy import MASTER_KEY, NO_PROXY, LiteLLMProxy, Prox
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS_SCRIPT = HERE / "scenarios.py"
+FRONT_SCENARIOS = {"autogen": HERE / "autogen_scenarios.py", "agent_framework": HERE / "agent_framework_scenarios.py"}
+"""Each framework front's scenarios, as `scenarios.FRONTS` runs them."""
 REQUEST_LOG_VARIABLE = "LOOPBACK_REQUEST_LOG"
 """Names the JSON-lines file every `LoopbackServer` of a generated package appends its requests to."""
-CLIENT_NAMES = ("generated", "autogen-ext")
+CLIENT_NAMES = {"autogen": ("generated", "autogen-ext"), "agent_framework": ("generated", "agent-framework-openai")}
+"""Each front's clients: the generated one first, then the control."""
 LANE_TIMEOUT = 300.0
 CAPTURE_TIMEOUT = 300.0
 FIX_HINT = "Run only this lane with `uv run pytest -m interop`; leave it out with `-m 'not interop'`."
 
 
-def scenario_names() -> list[str]:
-    """The keys of `scenarios.SCENARIOS`, read without importing it (it needs the clients environment)."""
-    for node in ast.parse(SCENARIOS_SCRIPT.read_text(encoding="utf-8")).body:
+def scenario_names(front: str) -> list[str]:
+    """The keys of a front's `SCENARIOS`, read without importing it (it needs the clients environment)."""
+    script = FRONT_SCENARIOS[front]
+    for node in ast.parse(script.read_text(encoding="utf-8")).body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "SCENARIOS":
             assert isinstance(node.value, ast.Dict)
             return [key.value for key in node.value.keys if isinstance(key, ast.Constant)]
-    raise LookupError(f"no SCENARIOS table in {SCENARIOS_SCRIPT}")
+    raise LookupError(f"no SCENARIOS table in {script}")
+
+
+ANSWERS = {"components": ["model_client"], "frameworks": ["autogen", "agent_framework"]}
+"""The model client with both framework fronts; other answers default."""
 
 
 def render_package(workdir: Path) -> Path:
-    """The working tree's template rendered with the model client only (other answers default)."""
-    return render({"components": ["model_client"]}, workdir / "project", source=snapshot(workdir / "template"))
+    """The working tree's template rendered with `ANSWERS`."""
+    return render(ANSWERS, workdir / "project", source=snapshot(workdir / "template"))
 
 
 def client_path(project: Path) -> str:
@@ -81,7 +90,7 @@ def _read_line(process: subprocess.Popen[str], deadline: float) -> str:
 
 
 def run_scenarios(project: Path, clients: Path, proxy_venv: Path, workdir: Path) -> dict[str, Any]:
-    """Scenario results (`{scenario: {client: {"ok", "detail", "seconds"}}}`) through one LiteLLM proxy."""
+    """Scenario results (`{front: {scenario: {client: {"ok", "detail", "seconds"}}}}`) through one LiteLLM proxy."""
     results_path = workdir / "scenario-results.json"
     runner_log = workdir / "scenarios.log"
     deadline = time.monotonic() + LANE_TIMEOUT
@@ -145,7 +154,11 @@ def run(workdir: Path) -> dict[str, Any]:
     """Everything the interop tests assert on, as one JSON-able report."""
     started = time.perf_counter()
     workdir.mkdir(parents=True, exist_ok=True)
-    report: dict[str, Any] = {"litellm": LITELLM_VERSION, "autogen_ext": AUTOGEN_EXT}
+    report: dict[str, Any] = {
+        "litellm": LITELLM_VERSION,
+        "autogen_ext": AUTOGEN_EXT,
+        "agent_framework_openai": AGENT_FRAMEWORK_OPENAI,
+    }
     try:
         project = render_package(workdir)
         clients = clients_environment(project, workdir)
@@ -171,11 +184,12 @@ def run(workdir: Path) -> dict[str, Any]:
     return report
 
 
-def control_table(results: dict[str, dict[str, dict[str, Any]]]) -> str:
-    """The Markdown table of docs/interop.md: scenario -> outcome per client."""
-    lines = ["| scenario | generated | autogen-ext |", "|---|---|---|"]
+def control_table(front: str, results: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """A front's Markdown table in docs/interop.md: scenario -> outcome per client."""
+    names = CLIENT_NAMES[front]
+    lines = [f"| scenario | {' | '.join(names)} |", "|---|---|---|"]
     for scenario, by_client in results.items():
-        cells = ["pass" if by_client[name]["ok"] else "**fail**" for name in CLIENT_NAMES]
+        cells = ["pass" if by_client[name]["ok"] else "**fail**" for name in names]
         lines.append(f"| `{scenario}` | {' | '.join(cells)} |")
     return "\n".join(lines)
 
@@ -188,12 +202,16 @@ def _main() -> None:
     lane = report["lane"]
     if lane["error"]:
         sys.exit(lane["error"])
-    print(control_table(lane["results"]))
-    for scenario, by_client in lane["results"].items():
-        for name, outcome in by_client.items():
-            if not outcome["ok"]:
-                print(f"- {scenario} / {name}: {outcome['detail']}")
-    print(f"\nLiteLLM {report['litellm']}, autogen-ext {report['autogen_ext']}, {report['seconds']}s")
+    for front, results in lane["results"].items():
+        print(f"{front}:\n\n{control_table(front, results)}\n")
+        for scenario, by_client in results.items():
+            for name, outcome in by_client.items():
+                if not outcome["ok"]:
+                    print(f"- {scenario} / {name}: {outcome['detail']}")
+    print(
+        f"\nLiteLLM {report['litellm']}, autogen-ext {report['autogen_ext']}, "
+        f"agent-framework-openai {report['agent_framework_openai']}, {report['seconds']}s"
+    )
 
 
 if __name__ == "__main__":
