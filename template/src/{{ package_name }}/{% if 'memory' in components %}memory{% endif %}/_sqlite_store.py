@@ -22,9 +22,10 @@ How this store keeps it:
   1. *Count* each word's memories, exactly up to `search_budget`; a commoner word's count is estimated from
      where its next match falls (memories are numbered in the order they were added). Words in half the
      memories or more weigh nothing in BM25 and are set aside.
-  2. *Gather candidates*: the newest memories (at most `max(50, 5 * limit)`) that contain every remaining
-     word, which is where a memory the user half-remembers is; if fewer than `limit` do, also the best of
-     those that contain the rarest words (ranked by FTS5 over those words, whose matches fit in the budget).
+  2. *Gather candidates*: the memories (the first `max(50, 5 * limit)` in the order they were added) that
+     contain every remaining word, which is where a memory the user half-remembers is; if fewer than `limit`
+     do, also the best of those that contain the rarest words (ranked by FTS5 over those words, whose matches
+     fit in the budget).
   3. *Score* each candidate with BM25 over every word of the query, the commoner ones included (re-reading
      the candidate's words in a scratch index in memory), and return the best.
   An approximation of BM25, measured: on real text it ranks the right memory first at least as often as
@@ -398,7 +399,7 @@ def _word_weights(
 def _candidates(
     connection: sqlite3.Connection, query: SearchQuery, weights: dict[str, tuple[float, float]], budget: int
 ) -> list[int]:
-    """The memories worth scoring: the newest with every telling word, then the best by the rarest words."""
+    """The memories worth scoring: those with every telling word, then the best by the rarest words."""
     pool = max(_MIN_CANDIDATES, _CANDIDATES_PER_RESULT * query.limit)
     telling = [word for word, (_, idf) in weights.items() if idf > _MIN_IDF] or list(weights)
     every = " AND ".join(_fts5_string(word) for word in telling)
@@ -452,7 +453,8 @@ def _bm25(
 
 def _matching_ids(match: str, metadata_filter: Mapping[str, Any], *, ranked: bool) -> tuple[str, list[Any]]:
     """SQL for `(id, rank)` of the memories matching the FTS5 expression and the filter, `LIMIT ?`: best first
-    if `ranked`, else newest first with no rank (FTS5 ranks only when asked, and ranking costs)."""
+    if `ranked`, else in the order they were added with no rank (FTS5 ranks only when asked, and ranking
+    costs; and it reads a doclist backwards only by loading all of it, so not newest first either)."""
     rank = "memory_index.rank" if ranked else "NULL"
     sql = [f"SELECT memory_index.rowid, {rank} FROM memory_index"]
     if metadata_filter:  # the filter reads memories' ids: joined only when needed
@@ -462,7 +464,7 @@ def _matching_ids(match: str, metadata_filter: Mapping[str, Any], *, ranked: boo
     for key, value in metadata_filter.items():
         sql.append("AND m.id IN (SELECT memory_id FROM memory_metadata WHERE key = ? AND value = ?)")
         parameters += [key, _canonical(value)]
-    sql.append(f"ORDER BY {'memory_index.rank' if ranked else 'memory_index.rowid DESC'} LIMIT ?")
+    sql.append(f"ORDER BY {'memory_index.rank' if ranked else 'memory_index.rowid'} LIMIT ?")
     return "\n".join(sql), parameters
 
 
