@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -336,10 +337,55 @@ def test_dependabot_and_pre_commit(name: str, rendered: dict[str, Path]) -> None
         "https://github.com/codespell-project/codespell": {"codespell"},
         "https://github.com/zizmorcore/zizmor-pre-commit": {"zizmor"},
     }
-    assert set(repos) == set(expected)
+    assert set(repos) == {*expected, "local"}
     for url, hooks in expected.items():
         assert re.fullmatch(r"v\d+(\.\d+)+", str(repos[url]["rev"])), f"{url}: rev must be a release tag"
         assert {hook["id"] for hook in repos[url]["hooks"]} == hooks
+    # The drift guard: copier update leaves conflict markers with no git merge in progress, where
+    # check-merge-conflict looks only when told to; and .rej files, which a `fail` hook refuses to commit.
+    (merge_conflict,) = [
+        h for h in repos["https://github.com/pre-commit/pre-commit-hooks"]["hooks"] if h["id"] == "check-merge-conflict"
+    ]
+    assert merge_conflict["args"] == ["--assume-in-merge"]
+    (rejects,) = repos["local"]["hooks"]
+    assert (rejects["language"], rejects["files"]) == ("fail", r"\.rej$")
+    assert re.search(rejects["files"], "src/package/models/_wire_format.py.rej")
+
+
+def _drift_guard(project: Path) -> str:
+    """The shell of CI's step that refuses the leftovers of a template update."""
+    ci = _load(project / ".github" / "workflows" / "ci.yml")
+    (step,) = [step for step in ci["jobs"]["lint"]["steps"] if step.get("name") == "No leftovers of a template update"]
+    return str(step["run"])
+
+
+def test_the_drift_guard_refuses_conflict_markers_and_rej_files(rendered: dict[str, Path], tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(rendered["defaults"], project)
+    script = _drift_guard(project)
+    git = ["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+
+    def guard() -> subprocess.CompletedProcess[str]:
+        subprocess.run([*git, "add", "-A"], check=True, capture_output=True)
+        return subprocess.run(["bash", "-e", "-c", script], cwd=project, capture_output=True, text=True, check=False)
+
+    subprocess.run([*git, "init", "-q"], check=True, capture_output=True)
+    clean = guard()
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    (project / "pyproject.toml.rej").write_text("@@ -1 +1 @@\n-old\n+new\n", encoding="utf-8")
+    rejected = guard()
+    assert rejected.returncode == 1
+    assert "pyproject.toml.rej" in rejected.stdout and ".rej files" in rejected.stdout
+
+    (project / "pyproject.toml.rej").unlink()
+    readme = project / "README.md"
+    readme.write_text("<<<<<<< before updating\nold\n=======\nnew\n>>>>>>> after updating\n" + readme.read_text())
+    conflicted = guard()
+    assert conflicted.returncode == 1
+    assert "README.md:1:<<<<<<< before updating" in conflicted.stdout
+    assert "README.md:5:>>>>>>> after updating" in conflicted.stdout
+    assert "conflict markers" in conflicted.stdout
 
 
 def test_no_ci_means_no_github_directory(template_source: Path, tmp_path: Path) -> None:
