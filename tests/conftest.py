@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import copier
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +27,7 @@ sys.path.insert(0, str(REPO_ROOT))  # hooks/ is the template's own code, shared 
 
 from hooks.interpreters import find_python  # noqa: E402
 from hooks.plan import FULL_ANSWERS  # noqa: E402
+from hooks.releases import git  # noqa: E402
 from hooks.render import TEMPLATE_PARTS, render, snapshot  # noqa: E402
 from tests.fast_render import install_compile_cache, without_git  # noqa: E402
 
@@ -63,6 +65,21 @@ def render_project(template_source: Path, tmp_path: Path) -> Render:
             return render(answers, tmp_path / f"project-{next(counter)}", source=template_source)
 
     return _render
+
+
+def copy_project(template: Path, dest: Path, answers: Mapping[str, Any], vcs_ref: str) -> Path:
+    """A project copied, without trust, from the template repository at `vcs_ref`, committed in a new git repo."""
+    copier.run_copy(
+        str(template), str(dest), data=dict(answers), defaults=True, unsafe=False, vcs_ref=vcs_ref, quiet=True
+    )
+    git("init", "--quiet", "--initial-branch=main", cwd=dest)
+    commit_all(dest, "copier copy")
+    return dest
+
+
+def commit_all(project: Path, message: str) -> None:
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "-m", message, cwd=project)
 
 
 def python_or_skip(version: str) -> str:

@@ -8,7 +8,7 @@ same edits, and (for the full package) the package's own tests pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from hooks.gates import run_package_tests
 from hooks.releases import Version, earlier_versions, git, template_repo
 from hooks.render import snapshot
 from hooks.toml import toml
-from tests.conftest import python_or_skip
+from tests.conftest import commit_all, copy_project, python_or_skip
 
 PACKAGE = "autogen_example"
 VERSIONS = earlier_versions()
@@ -73,20 +73,6 @@ def apply_user_edits(project: Path) -> None:
 
 
 # ---- helpers ----
-
-
-def copy_project(template: Path, dest: Path, answers: Mapping[str, Any], vcs_ref: str) -> Path:
-    copier.run_copy(
-        str(template), str(dest), data=dict(answers), defaults=True, unsafe=False, vcs_ref=vcs_ref, quiet=True
-    )
-    git("init", "--quiet", "--initial-branch=main", cwd=dest)
-    commit_all(dest, "copier copy")
-    return dest
-
-
-def commit_all(project: Path, message: str) -> None:
-    git("add", "--all", cwd=project)
-    git("commit", "--quiet", "-m", message, cwd=project)
 
 
 def update(project: Path, **kwargs: Any) -> None:
