@@ -123,7 +123,7 @@ def update(report: Path) -> int:
             "```bash\n"
             "copier update --defaults --skip-answered\n"
             "git status                                  # the files above\n"
-            "# in each file, keep the right lines between <<<<<<< and >>>>>>>, delete the markers;\n"
+            "# in each file, keep the right lines and delete the conflict markers around them;\n"
             "# apply each .rej file's change by hand, then delete the .rej file\n"
             "uv run pytest\n"
             f'git commit -am "Update from the template {latest}"\n'
