@@ -108,6 +108,7 @@ def orchestrate(python: str, sizes: list[int], queries: int, corpus: str) -> Non
     """Build the environment the measurement runs in (the rendered package and the contenders'), then run it."""
     from hooks.interpreters import find_python
     from hooks.render import render, snapshot
+    from tests.seams.postgres.cluster import psycopg_requirement
 
     python = find_python(python) or python
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
@@ -130,7 +131,7 @@ def orchestrate(python: str, sizes: list[int], queries: int, corpus: str) -> Non
                 print("  " + failure.strip().replace("\n", "\n  "))
             cluster = _postgres_cluster()
             if cluster is not None:
-                install(_psycopg_requirement())
+                install(psycopg_requirement())
         print(f"environment ready in {time.perf_counter() - started:.0f}s", flush=True)
         memory_class = f"{fields['package_name']}.memory.{fields['memory_class']}"
         command = [venv_python, __file__, "--corpus", corpus, "--measure", memory_class, str(queries), *map(str, sizes)]
@@ -166,11 +167,6 @@ def _postgres_cluster() -> PostgresCluster | None:
         print(f"PostgreSQL store skipped: {cluster}")
         return None
     return cluster
-
-
-def _psycopg_requirement() -> str:
-    """The psycopg this repository locks (as tests/test_memory_postgres.py installs it): it comes from uv's cache."""
-    return f"psycopg[binary]=={version('psycopg')}"
 
 
 # ---- real text (runs inside the created environment) --------------------------------------------------------

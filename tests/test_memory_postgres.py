@@ -12,14 +12,13 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Iterator
-from importlib.metadata import version
 
 import psycopg
 import pytest
 
 from hooks.gates import tool_env, uv
 from tests.conftest import REPO_ROOT, Render, python_or_skip
-from tests.seams.postgres.cluster import PostgresCluster
+from tests.seams.postgres.cluster import PostgresCluster, psycopg_requirement
 
 SEAM = REPO_ROOT / "tests" / "seams" / "postgres"
 VENDOR_NEUTRAL_TESTS = ["tests/memory/test_memory.py", "tests/memory/test_hostile.py", "tests/memory/test_agent.py"]
@@ -45,7 +44,7 @@ def test_vendor_neutral_memory_tests_pass_on_postgres(render_project: Render, po
     venv = project / ".venv"
     install = [
         [uv(), "sync", "--quiet", "--python", python],
-        [uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), _psycopg_requirement()],
+        [uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), psycopg_requirement()],
     ]
     for argv in install:
         subprocess.run(argv, cwd=project, env=tool_env(None), check=True, capture_output=True, text=True)
@@ -75,8 +74,3 @@ def test_vendor_neutral_memory_tests_pass_on_postgres(render_project: Render, po
             "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'memories\\_%'"
         ).fetchone()
     assert tables is not None and tables[0] >= 10, "the memory tests did not use the PostgreSQL store"
-
-
-def _psycopg_requirement() -> str:
-    """The psycopg this repository locks, so the install comes from uv's cache."""
-    return f"psycopg[binary]=={version('psycopg')}"

@@ -37,9 +37,10 @@ COPIER = shlex.split(os.environ.get("COPIER", "copier"))
 """How to run copier: `$COPIER` (the workflow pins a version: `uvx --from copier==X copier`), else `copier`."""
 
 
-def run(*argv: str, secret: str = "") -> str:
-    """A command's standard output; if it fails, exit showing what it printed (never `secret`)."""
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+def run(*argv: str, secret: str = "", env: dict[str, str] | None = None) -> str:
+    """A command's standard output, with `env` added to the environment; if it fails, exit showing what it
+    printed (never `secret`)."""
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, env={**os.environ, **(env or {})})
     if done.returncode != 0:
         message = f"$ {' '.join(argv)} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
         sys.exit(message.replace(secret, "***") if secret else message)
@@ -183,12 +184,11 @@ def publish(report: Path, title: str) -> int:
 
 def open_or_edit(kind: str, title: str, body: str, env: dict[str, str]) -> int:
     """Edit the open pull request (from BRANCH) or issue (titled TITLE...) if there is one, else open one."""
-    environment = {**os.environ, **env}
     if kind == "pr":
         listing = ["gh", "pr", "list", "--head", BRANCH, "--state", "open", "--json", "number"]
     else:
         listing = ["gh", "issue", "list", "--state", "open", "--search", f"in:title {TITLE}", "--json", "number,title"]
-    found = json.loads(subprocess.run(listing, capture_output=True, text=True, check=True, env=environment).stdout)
+    found = json.loads(run(*listing, env=env))
     found = [item for item in found if kind == "pr" or str(item.get("title", "")).startswith(TITLE)]
     if found:
         command = ["gh", kind, "edit", str(found[0]["number"]), "--title", title, "--body", body]
@@ -196,7 +196,7 @@ def open_or_edit(kind: str, title: str, body: str, env: dict[str, str]) -> int:
         command = ["gh", "pr", "create", "--head", BRANCH, "--title", title, "--body", body]
     else:
         command = ["gh", "issue", "create", "--title", title, "--body", body]
-    subprocess.run(command, check=True, env=environment)
+    say(run(*command, env=env).strip())
     return 0
 
 

@@ -49,6 +49,7 @@ from scenario_support import (
     check,
     get_time,
     get_weather,
+    status_in_chain,
 )
 
 MODEL_INFO = ModelInfo(
@@ -74,7 +75,7 @@ def _kind(name: str, client_class: Any, status_error: type[BaseException], **str
         await client.close()
 
     def status_of(exc: BaseException) -> int | None:
-        return int(getattr(exc, "status_code")) if isinstance(exc, status_error) else None  # noqa: B009
+        return status_in_chain(exc, status_error) if isinstance(exc, status_error) else None
 
     return ClientKind(name, make, close, status_of, stream_kwargs)
 

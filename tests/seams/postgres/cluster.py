@@ -18,9 +18,15 @@ import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 USER = "memtest"
+
+
+def psycopg_requirement() -> str:
+    """The psycopg this repository locks, to install beside a generated package: it comes from uv's cache."""
+    return f"psycopg[binary]=={version('psycopg')}"
 
 
 @dataclass

@@ -64,6 +64,7 @@ _PROGRESS_STEPS = 1000  # SQLite virtual-machine steps between two checks for ca
 _K1 = 1.2
 _B = 0.75
 _MIN_IDF = 1e-6
+# The candidate pool: this many per result asked for, and never fewer than the minimum.
 _MIN_CANDIDATES = 50
 _CANDIDATES_PER_RESULT = 5
 
