@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Optional
 
+import jinja2
 import yaml
 from pydantic import BaseModel, ConfigDict, create_model
 
@@ -95,6 +96,19 @@ def supported_pythons() -> tuple[str, ...]:
 def questions() -> tuple[Question, ...]:
     """Questions a user can be asked (computed values excluded)."""
     return tuple(q for q in all_questions() if q.when is not False)
+
+
+def asked(question: Question, answers: Mapping[str, Any]) -> bool:
+    """Whether copier asks ``question`` after ``answers`` (its ``when``, rendered as copier renders it)."""
+    if question.when is None or isinstance(question.when, bool):
+        return question.when is not False
+    rendered = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(question.when).render(**answers)
+    # copier's reading of a rendered `when` (copier._tools.cast_to_bool): numbers by value, YAML's false words.
+    text = rendered.strip().lower()
+    try:
+        return float(text) != 0
+    except ValueError:
+        return text not in ("", "n", "no", "f", "false", "off", "~", "null", "none")
 
 
 def _field_type(question: Question) -> Any:

@@ -17,16 +17,16 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hooks.answers import answer_space, questions, raw_config
+from hooks.answers import answer_space, asked, questions, raw_config
 
 # Questions whose answers never change what the gates install, type-check or test.
-NOT_GATE_RELEVANT = frozenset({"license", "docs", "ci"})
+NOT_GATE_RELEVANT = frozenset({"license", "docs", "ci", "template_updates"})
 # Questions whose other answers than the default are rendered with every component only. A framework adds the
 # same kind of front to each component, in files of their own that do not depend on the other components, so
 # the full package shows every file a framework adds (and the render test proves every render's files are the
 # full package's); crossing them with each component subset would triple the matrix and the gates for
-# nothing new.
-WITH_EVERY_COMPONENT_ONLY = frozenset({"frameworks"})
+# nothing new. How template updates arrive changes only files under .github that no component shapes.
+WITH_EVERY_COMPONENT_ONLY = frozenset({"frameworks", "template_updates"})
 
 
 def defaults() -> dict[str, Any]:
@@ -97,10 +97,16 @@ def lane_renders() -> list[dict[str, Any]]:
 
 
 def _worth_rendering(answers: Mapping[str, Any]) -> bool:
-    """Whether a combination of the full lane is rendered (see ``WITH_EVERY_COMPONENT_ONLY``)."""
+    """Whether a combination of the full lane is rendered (see ``WITH_EVERY_COMPONENT_ONLY``).
+
+    A question copier would not ask (its ``when`` is false for these answers) keeps its default: another value
+    would render the same files.
+    """
+    base = defaults()
+    if any(answers[q.name] != base[q.name] for q in questions() if q.enumerable and not asked(q, answers)):
+        return False
     if set(answers["components"]) == set(raw_config()["components"]["choices"].values()):
         return True
-    base = defaults()
     return all(answers[name] == base[name] for name in WITH_EVERY_COMPONENT_ONLY)
 
 

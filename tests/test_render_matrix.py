@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from hooks.answers import asked, questions
 from hooks.matrix import render_id, selected_renders
 from hooks.plan import ALL_COMPONENTS, SUPPORTED_PYTHONS, component_folders, python_files
 from hooks.toml import toml
@@ -130,8 +131,13 @@ def test_render(render_project: Render, full_render: tuple[dict[str, str], Any],
     assert set(extras) <= {"agent-framework", "autogen"}
 
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
-    for name, value in answers.items():
-        assert recorded[name] == value, f"{name} not recorded as given"
+    for question in questions():
+        if question.name not in answers:
+            continue
+        if asked(question, answers):
+            assert recorded[question.name] == answers[question.name], f"{question.name} not recorded as given"
+        else:  # copier stores no answer to a question it did not ask
+            assert question.name not in recorded, f"{question.name} recorded though not asked"
 
 
 TRICKY_TEXT = 'Tom\'s "quoted" \\ back\\slash {{ not_jinja }} {% raw %} ünïcødé — 漢字 <b>&amp;'

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from hooks.releases import git, template_repo
 from hooks.render import snapshot
@@ -177,3 +178,69 @@ def test_with_the_token_the_branch_is_pushed_and_a_pull_request_opened(releases:
     pushed = git("show", "template-update:README.md", cwd=remote)
     assert NEW_LINE in pushed
     assert "token-from-the-secret" not in output + json.dumps(_calls(env))
+
+
+# ---- the Renovate path (template_updates: renovate) ---------------------------------------------------------
+
+SHORTHAND = "gh:example-org/autogen-template"
+EXPANDED = "https://github.com/example-org/autogen-template.git"
+
+
+def _github_served_locally(releases: Path, tmp_path: Path) -> dict[str, str]:
+    """An environment where git, and so copier, fetch `EXPANDED` from the local releases: nothing goes online."""
+    return {
+        **os.environ,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"url.{releases}.insteadOf",
+        "GIT_CONFIG_VALUE_0": EXPANDED,
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),  # copier's mirror of the template
+    }
+
+
+def test_renovate_finds_the_template_and_updates_without_trust(releases: Path, tmp_path: Path) -> None:
+    env = _github_served_locally(releases, tmp_path)
+    project = tmp_path / "project"
+    answers = {**ANSWERS, "template_updates": "renovate"}
+    data = [f"--data={key}={value if isinstance(value, str) else json.dumps(value)}" for key, value in answers.items()]
+    copier = [sys.executable, "-m", "copier"]
+    subprocess.run(
+        [*copier, "copy", "--quiet", "--defaults", "--vcs-ref=v1.0.0", *data, SHORTHAND, str(project)],
+        env=env,
+        check=True,
+    )
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    # Renovate reads _src_path as a git URL: copier's gh: shorthand is stored as the URL copier expands it to.
+    assert (answers["_src_path"], answers["_commit"]) == (EXPANDED, "v1.0.0")
+    assert json.loads((project / ".github" / "renovate.json").read_text(encoding="utf-8"))["enabledManagers"] == [
+        "copier"
+    ]
+    assert not (project / ".github" / "workflows" / "template-update.yml").exists()
+    git("init", "--quiet", "--initial-branch=main", cwd=project)
+    commit_all(project, "copier copy")
+
+    # Renovate's copier manager: the template's tags, looked up with git at _src_path ...
+    tags = subprocess.run(
+        ["git", "ls-remote", "--tags", answers["_src_path"]], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert "refs/tags/v1.1.0" in tags
+    # ... then its exact command (renovatebot/renovate lib/modules/manager/copier/artifacts.ts), without --trust.
+    subprocess.run(
+        [
+            *copier,
+            "update",
+            "--skip-answered",
+            "--defaults",
+            "--answers-file",
+            ".copier-answers.yml",
+            "--vcs-ref",
+            "v1.1.0",
+        ],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    assert NEW_LINE in (project / "README.md").read_text(encoding="utf-8")
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert (answers["_src_path"], answers["_commit"]) == (EXPANDED, "v1.1.0")

@@ -12,6 +12,7 @@ Checked for two renders (the default answers; ``python_min=3.12`` without docs) 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -34,6 +35,8 @@ RENDERS: dict[str, dict[str, Any]] = {
     "py3.12-no-docs": {"python_min": "3.12", "docs": False},
     "agent-framework": {"frameworks": ["autogen", "agent_framework"]},
     "agent-framework-only": {"frameworks": ["agent_framework"], "components": ["tool"]},
+    "renovate": {"template_updates": "renovate", "components": ["tool"]},
+    "no-template-updates": {"template_updates": "none", "components": ["tool"]},
 }
 TARGETS = [*RENDERS, "repository"]
 PYTHONS: list[str] = list(raw_config()["python_min"]["choices"])
@@ -389,6 +392,58 @@ def test_the_drift_guard_refuses_conflict_markers_and_rej_files(rendered: dict[s
     assert "README.md:1:<<<<<<< before updating" in conflicted.stdout
     assert "README.md:5:>>>>>>> after updating" in conflicted.stdout
     assert "conflict markers" in conflicted.stdout
+
+
+# ---- how template updates arrive: the workflow, Renovate, or neither -------------------------------------
+
+UPDATE_FILES = {
+    "workflow": {".github/workflows/template-update.yml", ".github/template_update.py"},
+    "renovate": {".github/renovate.json"},
+    "none": set(),
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "choice"), [("defaults", "workflow"), ("renovate", "renovate"), ("no-template-updates", "none")]
+)
+def test_one_way_for_template_updates(name: str, choice: str, rendered: dict[str, Path]) -> None:
+    project = rendered[name]
+    present = {path for path in set().union(*UPDATE_FILES.values()) if (project / path).is_file()}
+    assert present == UPDATE_FILES[choice]
+
+
+def _vendored_renovate_schema() -> dict[str, Any]:
+    """The Renovate schema check-jsonschema ships (vendor.renovate), for what the schema leaves open."""
+    import check_jsonschema
+
+    path = Path(check_jsonschema.__file__).parent / "builtin_schemas" / "vendor" / "renovate.json"
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def test_renovate_config_validates_and_runs_the_copier_manager_only(rendered: dict[str, Path], tmp_path: Path) -> None:
+    path = rendered["renovate"] / ".github" / "renovate.json"
+    check = [dev_tool("check-jsonschema"), "--builtin-schema", "vendor.renovate"]
+    proc = _run([*check, str(path)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    config = json.loads(path.read_text(encoding="utf-8"))
+    # The schema lets unknown top-level keys through (Renovate only warns and ignores them): refuse them here.
+    known = {"$schema", *_vendored_renovate_schema()["properties"]}
+    assert set(config) <= known, f"keys Renovate does not know: {set(config) - known}"
+    assert config["enabledManagers"] == ["copier"], "Dependabot keeps actions and Python: copier only"
+    # The same check fails a config with a manager Renovate does not have: it can fail.
+    wrong = tmp_path / "renovate.json"
+    wrong.write_text(json.dumps({**config, "enabledManagers": ["copyer"]}), encoding="utf-8")
+    assert _run([*check, str(wrong)]).returncode != 0
+
+
+def test_update_paths_install_the_copier_this_suite_runs(rendered: dict[str, Path]) -> None:
+    """The workflow's copier and Renovate's are includes/deps.jinja's COPIER, the one pinned here."""
+    dev = toml.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]["dev"]
+    (pinned,) = [requirement for requirement in dev if requirement.startswith("copier==")]
+    workflow = _load(rendered["defaults"] / ".github" / "workflows" / "template-update.yml")
+    assert workflow["jobs"]["update"]["env"]["COPIER"] == f"uvx --from {pinned} copier"
+    renovate = json.loads((rendered["renovate"] / ".github" / "renovate.json").read_text(encoding="utf-8"))
+    assert renovate["constraints"]["copier"] == pinned.removeprefix("copier")
 
 
 def test_no_ci_means_no_github_directory(template_source: Path, tmp_path: Path) -> None:
