@@ -1,12 +1,13 @@
 """How long `copier copy --defaults` of this template takes, against copier's own floor.
 
-    uv run python benchmarks/copier_copy.py [--rounds 7] [--phases]
+    uv run python benchmarks/copier_copy.py [--rounds 7] [--phases] [--also REV ...]
 
 The floor is a one-file template (one question, one templated file) in a git repository of its own: what any
 `copier copy` costs before a template adds anything (starting Python, importing copier, cloning, cleaning up).
 Both are copied exactly as README's first command copies this template (`--defaults --vcs-ref=HEAD`, no
 `--trust`), in fresh processes that take turns within each round, so load on the machine hits them alike.
-The figure kept is each one's best round; the goal is `ours / floor` at most 1.5.
+The figure kept is each one's best round; the goal is `ours / floor` at most 1.5. `--also REV` copies this
+repository at other revisions in the same rounds (an earlier release, say), for a before-and-after.
 
 With `--phases`, the same copy also runs in this process with copier's own steps timed (the median of the
 rounds), to show where this template's time goes: cloning, the questions, rendering path names, rendering
@@ -46,24 +47,11 @@ def _floor_template(root: Path) -> Path:
     return root
 
 
-def _copy_command(template: Path, destination: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "copier",
-        "copy",
-        "--quiet",
-        "--defaults",
-        "--vcs-ref=HEAD",
-        str(template),
-        str(destination),
-    ]
-
-
-def _timed_copy(template: Path, destination: Path) -> float:
+def _timed_copy(template: Path, destination: Path, ref: str = "HEAD") -> float:
     shutil.rmtree(destination, ignore_errors=True)
+    command = [sys.executable, "-m", "copier", "copy", "--quiet", "--defaults", f"--vcs-ref={ref}"]
     start = time.perf_counter()
-    subprocess.run(_copy_command(template, destination), check=True)
+    subprocess.run([*command, str(template), str(destination)], check=True)
     return time.perf_counter() - start
 
 
@@ -115,15 +103,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7, help="rounds (default 7); each copies both templates")
     parser.add_argument("--phases", action="store_true", help="also time copier's steps for this template")
+    parser.add_argument("--also", nargs="+", default=[], metavar="REV", help="also copy this repository at REV")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-copy-") as scratch:
         work = Path(scratch)
         floor = _floor_template(work / "floor")
-        times: dict[str, list[float]] = {"floor": [], "this template": []}
+        times: dict[str, list[float]] = {"floor": [], "this template": [], **{f"at {rev}": [] for rev in options.also}}
         _timed_copy(REPO_ROOT, work / "warm")  # fills the OS cache for both; not counted
         for _ in range(options.rounds):
             times["floor"].append(_timed_copy(floor, work / "out-floor"))
             times["this template"].append(_timed_copy(REPO_ROOT, work / "out-ours"))
+            for rev in options.also:
+                times[f"at {rev}"].append(_timed_copy(REPO_ROOT, work / "out-also", rev))
         files = sum(1 for path in (work / "out-ours").rglob("*") if path.is_file())
         print(f"copier copy --defaults, {options.rounds} rounds; {platform.python_version()}, {platform.machine()}")
         print(f"{'template':<16}{'best s':>9}{'median s':>10}")
@@ -132,6 +123,8 @@ def main() -> None:
         ratio = min(times["this template"]) / min(times["floor"])
         verdict = "meets" if ratio <= GOAL else "misses"
         print(f"ours / floor: {ratio:.2f}x (goal <= {GOAL}x: {verdict}); {files} files rendered")
+        for rev in options.also:
+            print(f"at {rev} / floor: {min(times[f'at {rev}']) / min(times['floor']):.2f}x")
         if options.phases:
             print("\nwhere this template's time goes (in process, median of rounds):")
             for label, seconds in _phases(REPO_ROOT, work / "out-phases", options.rounds).items():

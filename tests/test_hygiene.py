@@ -37,3 +37,19 @@ def test_repo_review_fails_exactly_the_documented_checks(render_project: Render)
 def test_generated_project_passes_its_spell_check(full_package: Path) -> None:
     proc = subprocess.run([dev_tool("codespell"), str(full_package)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# Characters Windows forbids in a file name (and names it reserves): a template path holding one cannot be
+# checked out there, so copier cannot even clone the template on Windows.
+WINDOWS_FORBIDDEN = re.compile(r'[<>:"\\|?*\x00-\x1f]')
+WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+
+
+def test_every_template_path_can_be_checked_out_on_windows() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    names = {part for path in tracked if path for part in path.split("/")}
+    assert len(names) > 100, "git listed almost nothing: the check would prove nothing"
+    bad = sorted(n for n in names if WINDOWS_FORBIDDEN.search(n) or WINDOWS_RESERVED.match(n) or n.endswith((" ", ".")))
+    assert not bad, f"names Windows cannot hold: {bad}"
