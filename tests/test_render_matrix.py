@@ -168,6 +168,7 @@ IMPORT_TO_DISTRIBUTION = {
     "pydantic": "pydantic",
     "typing_extensions": "typing-extensions",
     "httpx": "httpx",
+    "opentelemetry": "opentelemetry-api",  # the SDK shares the name, and is a test dependency only
     "agent_framework": "agent-framework-core",
     "agent_framework_openai": "agent-framework-openai",
     "pytest": "pytest",
@@ -213,6 +214,12 @@ def test_every_import_is_declared(render_project: Render, components: list[str],
                 assert distribution in declared, f"{where} imports {module}, but {distribution} is not declared"
     uses_httpx = any("httpx" in _top_level_imports(p) for p in (project / "src").rglob("*.py"))
     assert ("httpx" in runtime) == uses_httpx, "httpx is declared exactly when the package uses it"
+    uses_tracing = any("opentelemetry" in _top_level_imports(p) for p in (project / "src").rglob("*.py"))
+    assert ("opentelemetry-api" in runtime) == uses_tracing, "the API is declared exactly when the package traces"
+    uses_sdk = any(
+        "opentelemetry.sdk" in path.read_text(encoding="utf-8") for path in (project / "tests").rglob("*.py")
+    )
+    assert ("opentelemetry-sdk" in dev) == uses_sdk, "the SDK is a dev dependency exactly when the tests use it"
 
 
 def test_longest_names_still_pass_ruff(render_project: Render) -> None:

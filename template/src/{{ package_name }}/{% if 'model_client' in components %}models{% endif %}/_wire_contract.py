@@ -33,6 +33,8 @@ Rules every wire format follows:
 - A reply's `thought` is its reasoning, joined with the text it wrote beside tool calls (`join_thought`). Set
   `reasoning` too when the API tells reasoning apart: the Agent Framework front then shows it apart from the
   answer (without it, the whole `thought` of a tool-call reply counts as text).
+- Set a reply's `response_id` and `model` when the API reports them (tracing and the Agent Framework front
+  pass them on); leave them `None` otherwise.
 - `retry_after` only adds what plain HTTP does not say: the transport already honours the standard
   `Retry-After` header.
 
@@ -124,6 +126,9 @@ class Reply:
         raw: The decoded response (for streams, the last event), for event logs.
         reasoning: The reasoning alone (it is part of `thought` too), for fronts that show it apart from the
             answer; `None` when there was none, or when the wire format does not tell it apart.
+        response_id: The server's id for this reply (e.g. `chatcmpl-...`), or `None` when it sends none.
+        model: The model that answered, as the server names it (it may differ from the one asked for), or
+            `None` when the server does not say.
     """
 
     content: str | list[ToolCall]
@@ -132,6 +137,8 @@ class Reply:
     usage: Usage | None
     raw: dict[str, Any] = field(default_factory=dict[str, Any])
     reasoning: str | None = None
+    response_id: str | None = None
+    model: str | None = None
 
 
 class StreamDecoder(Protocol):
