@@ -319,3 +319,20 @@ def run_package_tests(project: Path, python: str) -> GateRun:
     if install(run, project, python):
         _concurrently(*_test_parts(run, project))
     return run
+
+
+def run_mcp_server_tests(project: Path, python: str, majors: Sequence[str | None]) -> GateRun:
+    """Install a project with ``uv sync`` and run its MCP server's tests (``tests/mcp_server``) once per entry of
+    ``majors``: ``None`` with the MCP SDK its dev group installs, a requirement (``"mcp>=2.2,<3"``) with that
+    one instead (``uv run --with``). Each run lists every test's outcome and every skip's reason."""
+    run = GateRun(project)
+    if install(run, project, python):
+        venv = project / ".venv"
+        tests = ("-vv", "-rs", "tests/mcp_server")  # -vv: PYTEST's -q takes one back
+        for major in majors:
+            if major is None:
+                _run(run, "pytest tests/mcp_server", (*PYTEST, *tests), cwd=project, venv=venv)
+            else:
+                with_major = [uv(), "run", "--no-sync", "--with", major, *PYTEST, *tests]
+                _run(run, f"pytest tests/mcp_server with {major}", with_major, cwd=project, venv=venv)
+    return run

@@ -20,14 +20,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pytest
 import yaml
 
 from hooks.answers import raw_config
 from hooks.render import render
 from hooks.toml import toml
-from tests.conftest import REPO_ROOT, dev_tool
+from tests.conftest import REPO_ROOT, dev_tool, include_constants
 
 RENDERS: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -50,21 +49,9 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=env)
 
 
-def _constants(include: str) -> dict[str, str]:
-    """The upper-case variables an include (`includes/<include>.jinja`) sets, by name."""
-    source = (REPO_ROOT / "includes" / f"{include}.jinja").read_text(encoding="utf-8")
-    module = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source).module
-    return {name: value for name, value in vars(module).items() if name.isupper()}
-
-
 def _pins() -> dict[str, str]:
     """The pins defined in includes/actions.jinja, by variable name."""
-    return _constants("actions")
-
-
-def _deps() -> dict[str, str]:
-    """The version pins defined in includes/deps.jinja, by variable name."""
-    return _constants("deps")
+    return include_constants("actions")
 
 
 def _workflows(root: Path) -> list[Path]:
@@ -274,7 +261,7 @@ def test_ci_agrees_with_the_answers(name: str, rendered: dict[str, Path]) -> Non
     # The MCP server: its tests again on the SDK major the dev group does not install (decision 0003).
     assert ("mcp-other-major" in jobs) == mcp_server
     if mcp_server:
-        deps = _deps()
+        deps = include_constants("deps")
         other = deps["MCP_2"] if "autogen" in answers.get("frameworks", ["autogen"]) else deps["MCP_1"]
         dev = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]["dev"]
         assert other not in dev, "the job must test the major the dev group leaves out"
