@@ -10,6 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
@@ -49,6 +52,20 @@ async def call(session: ClientSession, name: str, arguments: Mapping[str, Any]) 
     texts = [part["text"] for part in data["content"] if part["type"] == "text"]
     assert len(texts) == len(data["content"]) == 1, data
     return texts[0], bool(data.get("isError"))
+
+
+def run_command(package: str, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m <package>.mcp ARGS` with stdin closed at once (a client that went away): its exit status and
+    both streams."""
+    return subprocess.run(
+        [sys.executable, "-m", f"{package}.mcp", *args],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
 def as_json(value: object) -> str:
