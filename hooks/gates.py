@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hooks.plan import component_folders
+from hooks.plan import MCP_TEST_FOLDER, component_folders
 from hooks.toml import toml
 
 GATE_TIMEOUT = 600
@@ -256,11 +256,12 @@ def _concurrently(*chains: Callable[[], object]) -> None:
 
 def suite_parts(project: Path, count: int = 2) -> list[list[str]]:
     """The package's test suite in ``count`` parts that run side by side (the tests mostly wait on sockets,
-    subprocesses and timeouts): each component's test folder, in copier.yml's order, dealt out in turn, and
-    any test file directly under ``tests/`` in the first part. Together they are exactly the suite pytest
-    collects, each test once (tests/test_plan.py checks it)."""
+    subprocesses and timeouts): each component's test folder, in copier.yml's order, then the MCP server's,
+    dealt out in turn, and any test file directly under ``tests/`` in the first part. Together they are exactly
+    the suite pytest collects, each test once (tests/test_plan.py checks it)."""
     shards: list[list[str]] = [[] for _ in range(count)]
-    folders = [f"tests/{folder}" for folder in component_folders().values() if (project / "tests" / folder).is_dir()]
+    names = [*component_folders().values(), MCP_TEST_FOLDER]
+    folders = [f"tests/{folder}" for folder in names if (project / "tests" / folder).is_dir()]
     for number, folder in enumerate(folders):
         shards[number % count].append(folder)
     shards[0] += sorted(str(path.relative_to(project)) for path in (project / "tests").glob("test_*.py"))
@@ -317,4 +318,21 @@ def run_package_tests(project: Path, python: str) -> GateRun:
     run = GateRun(project)
     if install(run, project, python):
         _concurrently(*_test_parts(run, project))
+    return run
+
+
+def run_mcp_server_tests(project: Path, python: str, majors: Sequence[str | None]) -> GateRun:
+    """Install a project with ``uv sync`` and run its MCP server's tests (``tests/mcp_server``) once per entry of
+    ``majors``: ``None`` with the MCP SDK its dev group installs, a requirement (``"mcp>=2.2,<3"``) with that
+    one instead (``uv run --with``). Each run lists every test's outcome and every skip's reason."""
+    run = GateRun(project)
+    if install(run, project, python):
+        venv = project / ".venv"
+        tests = ("-vv", "-rs", "tests/mcp_server")  # -vv: PYTEST's -q takes one back
+        for major in majors:
+            if major is None:
+                _run(run, "pytest tests/mcp_server", (*PYTEST, *tests), cwd=project, venv=venv)
+            else:
+                with_major = [uv(), "run", "--no-sync", "--with", major, *PYTEST, *tests]
+                _run(run, f"pytest tests/mcp_server with {major}", with_major, cwd=project, venv=venv)
     return run

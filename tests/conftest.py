@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import copier
+import jinja2
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +89,13 @@ def python_or_skip(version: str) -> str:
     if found is None:
         pytest.skip(f"Python {version} is not installed here")
     return found
+
+
+def include_constants(include: str) -> dict[str, str]:
+    """The upper-case variables an include sets (`includes/<include>.jinja`: action pins, dependency pins), by name."""
+    source = (REPO_ROOT / "includes" / f"{include}.jinja").read_text(encoding="utf-8")
+    module = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source).module
+    return {name: value for name, value in vars(module).items() if name.isupper()}
 
 
 def dev_tool(name: str) -> str:

@@ -98,6 +98,14 @@ def test_generated_docs_render_docstrings_as_markdown(render_project: Render) ->
         assert examples, f"{name}'s docstring has no highlighted example that builds it"
         assert all('<span class="' in block for block in examples), f"{name}'s example is not highlighted"
 
+    # The MCP server's page: its host snippets, and its API reference in Markdown.
+    page = (project / "site" / "mcp" / "index.html").read_text(encoding="utf-8")
+    seen = text_of(page)
+    for raw, what in RAW_RST.items():
+        assert raw not in seen, f"mcp: {what} is shown raw: write the docstring in Markdown"
+    for shown in ('"mcpServers"', '"servers"', "McpWorkbench", "MCPStdioTool", 'id="autogen_example.mcp.main"'):
+        assert shown in (seen if shown.startswith('"') else page), f"mcp: {shown} missing"
+
     # The Agent Framework page: every component's front in the API reference, in Markdown.
     page = (project / "site" / "agent_framework" / "index.html").read_text(encoding="utf-8")
     seen = text_of(page)

@@ -47,7 +47,15 @@ def add_readme_paragraph(project: Path) -> None:
 
 
 def add_dependency(project: Path) -> None:
-    _append(project / "pyproject.toml", '\n[project.optional-dependencies]\nrich = ["rich>=13"]\n')
+    # An extra of the user's own, in the extras table: the generated one when there is one (a package with an
+    # MCP server or an Agent Framework front has it; TOML allows one), else a new one at the end.
+    pyproject = project / "pyproject.toml"
+    table, extra = "[project.optional-dependencies]\n", 'rich = ["rich>=13"]\n'
+    text = pyproject.read_text(encoding="utf-8")
+    if table in text:
+        pyproject.write_text(text.replace(table, table + extra, 1), encoding="utf-8")
+    else:
+        _append(pyproject, f"\n{table}{extra}")
 
 
 def change_generated_test(project: Path) -> None:

@@ -25,7 +25,7 @@ import yaml
 
 from hooks.answers import asked, questions
 from hooks.matrix import render_id, selected_renders
-from hooks.plan import ALL_COMPONENTS, SUPPORTED_PYTHONS, component_folders, python_files
+from hooks.plan import ALL_COMPONENTS, MCP_TEST_FOLDER, SUPPORTED_PYTHONS, component_folders, python_files
 from hooks.toml import toml
 from tests.conftest import Render, dev_tool
 
@@ -96,6 +96,17 @@ def test_render(render_project: Render, full_render: tuple[dict[str, str], Any],
         assert (project / "tests" / folder).exists() == chosen, f"tests/{folder}"
         front = project / "src" / package / folder / "agent_framework" / "__init__.py"
         assert front.exists() == (chosen and agent_framework), f"{folder}/agent_framework"
+    # The MCP server, its tests, extra and command exactly when the package has something to serve.
+    mcp_server = bool(set(answers["components"]) - {"model_client"})
+    assert (project / "src" / package / "mcp" / "__init__.py").exists() == mcp_server
+    assert (project / "tests" / MCP_TEST_FOLDER / "__init__.py").exists() == mcp_server
+    assert (project / "docs" / "mcp.md").exists() == (mcp_server and answers["docs"])
+    metadata = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert ("mcp" in metadata.get("optional-dependencies", {})) == mcp_server
+    assert metadata.get("scripts", {}) == ({"autogen-example-mcp": f"{package}.mcp:main"} if mcp_server else {})
+    for component in ("tool", "memory", "code_executor"):
+        source = project / "src" / package / "mcp" / f"_{component}_source.py"
+        assert source.exists() == (component in answers["components"]), source.name
     assert (project / ".github").exists() == (answers["ci"] == "github")
     assert (project / "zensical.toml").exists() == answers["docs"]
     for component in ALL_COMPONENTS:
@@ -128,7 +139,9 @@ def test_render(render_project: Render, full_render: tuple[dict[str, str], Any],
     assert ("autogen-core" in base) == ("autogen" in answers["frameworks"])
     assert ("agent-framework-core" in base) == (answers["frameworks"] == ["agent_framework"])
     assert ("agent-framework-core" in extras.get("agent-framework", set())) == agent_framework
-    assert set(extras) <= {"agent-framework", "autogen"}
+    assert set(extras) <= {"agent-framework", "autogen", "mcp"}
+    if "mcp" in extras:  # it serves the AutoGen components: autogen-core comes with the base install or with it
+        assert "autogen-core" in extras["mcp"] | base
 
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
     for question in questions():
@@ -173,6 +186,8 @@ IMPORT_TO_DISTRIBUTION = {
     "agent_framework_openai": "agent-framework-openai",
     "pytest": "pytest",
     "pytest_asyncio": "pytest-asyncio",
+    "mcp": "mcp",
+    "uvicorn": "uvicorn",
 }
 
 

@@ -21,14 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import pytest
 import yaml
 
 from hooks.answers import raw_config
 from hooks.render import render
 from hooks.toml import toml
-from tests.conftest import REPO_ROOT, dev_tool
+from tests.conftest import REPO_ROOT, dev_tool, include_constants
 
 RENDERS: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -55,9 +54,7 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 def _pins() -> dict[str, str]:
     """The pins defined in includes/actions.jinja, by variable name."""
-    source = (REPO_ROOT / "includes" / "actions.jinja").read_text(encoding="utf-8")
-    module = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(source).module
-    return {name: value for name, value in vars(module).items() if name.isupper()}
+    return include_constants("actions")
 
 
 def _workflows(root: Path) -> list[Path]:
@@ -255,12 +252,23 @@ def test_ci_agrees_with_the_answers(name: str, rendered: dict[str, Path]) -> Non
     # Agent Framework: a job with only the package and its extra installed runs what needs no AutoGen.
     agent_framework = "agent_framework" in answers.get("frameworks", ["autogen"])
     assert ("agent-framework-only" in jobs) == agent_framework
+    components = answers.get("components", ["model_client", "code_executor", "tool", "memory"])
+    mcp_server = bool(set(components) - {"model_client"})
     if agent_framework:
         alone = _job_text(jobs["agent-framework-only"])
-        assert 'uv pip install ".[agent-framework]"' in alone
+        assert f'uv pip install ".[agent-framework{",mcp" if mcp_server else ""}]"' in alone
         assert "--group" not in alone and "uv sync" not in alone, "the dev group would bring AutoGen's agentchat"
         assert "tests/test_framework_free.py tests/test_framework_fronts.py" in alone
         assert "examples/*_agent_framework.py" in alone
+
+    # The MCP server: its tests again on the SDK major the dev group does not install (decision 0003).
+    assert ("mcp-other-major" in jobs) == mcp_server
+    if mcp_server:
+        deps = include_constants("deps")
+        other = deps["MCP_2"] if "autogen" in answers.get("frameworks", ["autogen"]) else deps["MCP_1"]
+        dev = toml.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["dependency-groups"]["dev"]
+        assert other not in dev, "the job must test the major the dev group leaves out"
+        assert f'uv run --with "{other}" pytest tests/mcp_server' in _job_text(jobs["mcp-other-major"])
 
     build = _job_text(jobs["build"])
     assert "uv build" in build

@@ -18,7 +18,9 @@ from tests.framework_free import AGENT_FRAMEWORK, AUTOGEN
 
 ROOT = Path(__file__).parent.parent
 PACKAGE = next(path.parent for path in sorted((ROOT / "src").glob("*/__init__.py")))
-COMPONENTS = sorted(path.parent.name for path in PACKAGE.glob("*/__init__.py"))
+# The MCP server (`<package>.mcp`, where the package has one) is no framework front: it needs its own extra, and
+# tests/mcp_server tests it.
+COMPONENTS = sorted(path.parent.name for path in PACKAGE.glob("*/__init__.py") if path.parent.name != "mcp")
 WITH_AGENT_FRAMEWORK = [name for name in COMPONENTS if (PACKAGE / name / "agent_framework" / "__init__.py").is_file()]
 
 
