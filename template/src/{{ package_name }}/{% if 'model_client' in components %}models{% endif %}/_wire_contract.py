@@ -33,8 +33,9 @@ Rules every wire format follows:
 - A reply's `thought` is its reasoning, joined with the text it wrote beside tool calls (`join_thought`). Set
   `reasoning` too when the API tells reasoning apart: the Agent Framework front then shows it apart from the
   answer (without it, the whole `thought` of a tool-call reply counts as text).
-- Set a reply's `response_id` and `model` when the API reports them (tracing and the Agent Framework front
-  pass them on); leave them `None` otherwise.
+- A reply's `response_id` and `model` (tracing and the Agent Framework front pass them on) default to the
+  top-level `id` and `model` of `raw` when those are non-empty strings, as in OpenAI's and Ollama's replies;
+  set them yourself when the API puts them elsewhere.
 - `retry_after` only adds what plain HTTP does not say: the transport already honours the standard
   `Retry-After` header.
 
@@ -126,9 +127,11 @@ class Reply:
         raw: The decoded response (for streams, the last event), for event logs.
         reasoning: The reasoning alone (it is part of `thought` too), for fronts that show it apart from the
             answer; `None` when there was none, or when the wire format does not tell it apart.
-        response_id: The server's id for this reply (e.g. `chatcmpl-...`), or `None` when it sends none.
+        response_id: The server's id for this reply (e.g. `chatcmpl-...`), or `None` when it sends none. Left
+            `None`, it is `raw["id"]` when that is a non-empty string.
         model: The model that answered, as the server names it (it may differ from the one asked for), or
-            `None` when the server does not say.
+            `None` when the server does not say. Left `None`, it is `raw["model"]` when that is a non-empty
+            string.
     """
 
     content: str | list[ToolCall]
@@ -139,6 +142,17 @@ class Reply:
     reasoning: str | None = None
     response_id: str | None = None
     model: str | None = None
+
+    def __post_init__(self) -> None:
+        # Read from the decoded response when the wire format did not set them: it then needs no code for them.
+        if self.response_id is None:
+            self.response_id = _named(self.raw.get("id"))
+        if self.model is None:
+            self.model = _named(self.raw.get("model"))
+
+
+def _named(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 class StreamDecoder(Protocol):

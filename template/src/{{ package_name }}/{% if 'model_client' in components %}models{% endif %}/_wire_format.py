@@ -265,11 +265,6 @@ def _text(value: Any) -> str:
     return ""
 
 
-def _name(value: Any) -> str | None:
-    """An id or model name from a reply: a non-empty string, else `None`."""
-    return value if isinstance(value, str) and value else None
-
-
 def _reasoning(source: Mapping[str, Any]) -> str | None:
     for key in _REASONING_KEYS:
         value = source.get(key)
@@ -390,8 +385,6 @@ def parse_reply(body: bytes) -> Reply:
         usage=_usage(completion.get("usage")),
         raw=completion,
         reasoning=reasoning,
-        response_id=_name(completion.get("id")),
-        model=_name(completion.get("model")),
     )
 
 
@@ -469,8 +462,6 @@ class SSEStreamDecoder:
         self._refused = False
         self._usage: Usage | None = None
         self._last: dict[str, Any] = {}
-        self._id: str | None = None
-        self._model: str | None = None
         self._done = False
 
     def feed(self, chunk: bytes) -> list[str]:
@@ -492,8 +483,6 @@ class SSEStreamDecoder:
             return ""
         event = decode_object(data, "a chat completion chunk")
         self._last = event
-        if self._id is None:  # every chunk repeats them; Azure's first chunk (prompt filters) has them empty
-            self._id, self._model = _name(event.get("id")), _name(event.get("model"))
         server_error = _reported_error(event)
         if server_error is not None:
             raise ModelAPIResponseError(
@@ -601,8 +590,6 @@ class SSEStreamDecoder:
             usage=self._usage,
             raw=self._last,
             reasoning=reasoning,
-            response_id=self._id,
-            model=self._model,
         )
 
 

@@ -118,7 +118,6 @@ def test_a_reply_with_thinking_tool_calls_without_ids_and_counts() -> None:
     assert (reply.thought, reply.finish_reason) == ("Hmm.", "function_calls")
     assert reply.usage is not None
     assert (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (0, 4)  # a cached prompt is not counted
-    assert (reply.model, reply.response_id) == ("m", None)  # Ollama names the model, and gives no reply id
 
 
 def test_a_stream_split_anywhere() -> None:

@@ -215,14 +215,12 @@ def _tool_calls(message: Mapping[str, Any], raw: bytes | str) -> list[ToolCall]:
 
 
 def _reply(text: str, thinking: str | None, calls: list[ToolCall], last: dict[str, Any]) -> Reply:
-    model = last.get("model")  # Ollama names the model in every response; it gives a reply no id
     return Reply(
         content=calls if calls else text,
         thought=join_thought(thinking, text) if calls else thinking,
         finish_reason=_finish(last.get("done_reason"), has_tool_calls=bool(calls)),
         usage=_usage(last),
         raw=last,
-        model=model if isinstance(model, str) and model else None,
     )
 
 
