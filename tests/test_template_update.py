@@ -8,7 +8,10 @@ with one line of the generated README changed).
   committed or pushed;
 - no update available: nothing happens;
 - publishing: with the token, the branch is pushed and a pull request opened; without it, an issue that says
-  which secret to add. `gh` is a stand-in on PATH that records its calls; the remote is a local bare repository.
+  which secret to add. `gh` is a stand-in on PATH that records its calls; the remote is a local bare repository;
+- the Renovate path: a project copied with copier's `gh:` shorthand stores the URL Renovate can read, Renovate's
+  tag lookup and its exact `copier update` command work on it without trust, and an earlier release's answers
+  file gets the URL with its next update. git's `insteadOf` serves the github.com URL from the local releases.
 """
 
 from __future__ import annotations
@@ -243,4 +246,19 @@ def test_renovate_finds_the_template_and_updates_without_trust(releases: Path, t
     )
     assert NEW_LINE in (project / "README.md").read_text(encoding="utf-8")
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    assert (answers["_src_path"], answers["_commit"]) == (EXPANDED, "v1.1.0")
+
+
+def test_an_update_rewrites_an_earlier_answers_files_shorthand(releases: Path, tmp_path: Path) -> None:
+    """Projects made by earlier releases hold copier's shorthand; their next update stores the URL."""
+    env = _github_served_locally(releases, tmp_path)
+    project = copy_project(releases, tmp_path / "project", ANSWERS, vcs_ref="v1.0.0")
+    answers_file = project / ".copier-answers.yml"
+    text = answers_file.read_text(encoding="utf-8")
+    answers_file.write_text(text.replace(f"_src_path: {releases}", f"_src_path: {SHORTHAND}"), encoding="utf-8")
+    assert yaml.safe_load(answers_file.read_text(encoding="utf-8"))["_src_path"] == SHORTHAND
+    commit_all(project, "as an earlier release wrote it")
+    copier = [sys.executable, "-m", "copier", "update", "--defaults", "--skip-answered"]
+    subprocess.run(copier, cwd=project, env=env, check=True, capture_output=True)
+    answers = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
     assert (answers["_src_path"], answers["_commit"]) == (EXPANDED, "v1.1.0")
