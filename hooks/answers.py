@@ -5,6 +5,8 @@
   answer key that is not a question fails loudly instead of being silently ignored by copier.
 - ``answer_space()``: every combination of the choice, bool and multiselect questions; a new question of
   those kinds joins the matrix without touching the tests.
+- ``asked()``: whether copier asks a question after given answers (its ``when``), so the matrix and the tests
+  know which answers copier stores.
 """
 
 from __future__ import annotations

@@ -41,11 +41,11 @@ ALL_FRAMEWORKS: tuple[str, ...] = tuple(raw_config()["frameworks"]["choices"].va
 FULL_ANSWERS: dict[str, list[str]] = {"components": list(ALL_COMPONENTS), "frameworks": list(ALL_FRAMEWORKS)}
 """What makes a package *full*: every component, each with a front for every framework (every file exists)."""
 CHECKED_DIRS = ("src", "tests", "examples")
+"""Where a generated package keeps Python files: all of them are type-checked, tests run, examples run."""
 MCP_TEST_FOLDER = "mcp_server"
 """The MCP server's test folder (``tests/mcp_server``; ``src/<package>/mcp`` is the server): present when the package
 has a component to serve, i.e. any but the model client. Not ``tests/mcp``: ruff's isort would take that folder for
 the ``mcp`` SDK and sort the SDK's imports as first-party."""
-"""Where a generated package keeps Python files: all of them are type-checked, tests run, examples run."""
 
 
 def component_folders() -> dict[str, str]:
