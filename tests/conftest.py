@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import copier
 import jinja2
 import pytest
+from pytest_copier import CopierFixture
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))  # hooks/ is the template's own code, shared with docs and benchmarks
@@ -47,6 +49,19 @@ def template_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def copier_template_paths() -> list[str]:
     """What pytest-copier's snapshot holds: the template's parts, not .git, .venv or the tests."""
     return list(TEMPLATE_PARTS)
+
+
+@pytest.fixture(name="copier")
+def copier_cleaning_up(copier: CopierFixture) -> Iterator[CopierFixture]:
+    """pytest-copier's fixture, with the template clone of each worker it makes removed afterwards: its
+    ``context()`` makes a worker it never closes, which left one clone of the template in the temp directory
+    per call."""
+    with ExitStack() as workers:
+        make = copier.worker
+        copier.monkeypatch.setattr(
+            copier, "worker", lambda *args, **kwargs: workers.enter_context(make(*args, **kwargs))
+        )
+        yield copier
 
 
 @pytest.fixture(scope="session")
