@@ -1,4 +1,5 @@
-"""An MCP client session connected to a server in this process, on either major of the MCP SDK.
+"""MCP clients for the tests, on either major of the MCP SDK: a session with a server in this process, and the
+server's command driven over stdio as raw JSON-RPC.
 
 Both majors have `mcp.shared.memory.create_client_server_memory_streams()` and `ClientSession`; only 1.x has
 the helper that connects them, so this module does. Results are read through their JSON form (`isError`,
@@ -14,6 +15,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncGenerator, Mapping
+from pathlib import Path
 from typing import Any
 
 from mcp import ClientSession
@@ -71,3 +73,75 @@ def run_command(package: str, *args: str, env: Mapping[str, str] | None = None) 
 def as_json(value: object) -> str:
     """`value` as JSON text, for checks that a secret appears nowhere in it."""
     return json.dumps(value, default=str)
+
+
+PROTOCOL_VERSION = "2025-06-18"
+"""The MCP revision the raw peer asks for: both majors of the SDK speak it."""
+CLIENT_INFO = {"name": "tests", "version": "1"}
+
+
+class StdioPeer:
+    """The server's command driven as a host drives it: one JSON-RPC message a line on its stdin and stdout, with
+    request ids chosen by the test. `ClientSession` cannot do everything hosts do on both majors; 1.x, for one,
+    never cancels a request it gave up on, so a test that cancels call 1 says so itself."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        self._stdin = process.stdin
+        self._stdout = process.stdout
+
+    async def send(
+        self, method: str, params: Mapping[str, Any] | None = None, *, request_id: int | None = None
+    ) -> None:
+        """Send a request (with `request_id`) or a notification (without)."""
+        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            message["params"] = dict(params)
+        if request_id is not None:
+            message["id"] = request_id
+        self._stdin.write(json.dumps(message).encode() + b"\n")
+        await self._stdin.drain()
+
+    async def response(self, request_id: int) -> dict[str, Any]:
+        """The response to request `request_id`, skipping whatever the server sends before it."""
+        while line := await self._stdout.readline():
+            message: dict[str, Any] = json.loads(line)
+            if message.get("id") == request_id and "method" not in message:
+                return message
+        raise EOFError(f"the server closed stdout before answering request {request_id}")
+
+    async def request(self, request_id: int, method: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Send a request and wait for its response."""
+        await self.send(method, params, request_id=request_id)
+        return await self.response(request_id)
+
+
+@contextlib.asynccontextmanager
+async def stdio_peer(package: str, env: Mapping[str, str], stderr: Path) -> AsyncGenerator[StdioPeer, None]:
+    """`python -m <package>.mcp`, started and initialized as a host does, until the block ends; then its stdin
+    closes and it must exit by itself with status 0. Its log goes to `stderr`."""
+    with stderr.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            f"{package}.mcp",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=log,
+            env={**os.environ, **env},
+        )
+    try:
+        peer = StdioPeer(process)
+        hello = {"protocolVersion": PROTOCOL_VERSION, "capabilities": {}, "clientInfo": CLIENT_INFO}
+        initialized = await asyncio.wait_for(peer.request(0, "initialize", hello), timeout=60)
+        assert "result" in initialized, initialized
+        await peer.send("notifications/initialized")
+        yield peer
+        assert process.stdin is not None
+        process.stdin.close()
+        assert await asyncio.wait_for(process.wait(), timeout=30) == 0, f"the server failed; its log: {stderr}"
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
