@@ -5,7 +5,7 @@
 copier 9.19 compiles every path segment of every template entry anew, and re-renders the answers file's name
 for each of them, because `Environment.from_string` has no cache; and after writing each file it spawns
 `git config --get core.fileMode` (copier-org/copier#2605), although the answer cannot change within one run.
-This script makes both one-time costs, then hands the command line to copier unchanged:
+This script pays each of them once, then hands the command line to copier unchanged:
 
 1. `from_string` keeps the compiled code of each source string per Jinja environment. Rendering still happens
    every time, with the same context, so the output is the same.
