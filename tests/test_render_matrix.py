@@ -23,11 +23,12 @@ from typing import Any
 import pytest
 import yaml
 
+from benchmarks.copier_copy import RECORDED_FILES, RECORDED_RATIO
 from hooks.answers import asked, questions
 from hooks.matrix import render_id, selected_renders
 from hooks.plan import ALL_COMPONENTS, MCP_TEST_FOLDER, SUPPORTED_PYTHONS, component_folders, python_files
 from hooks.toml import toml
-from tests.conftest import Render, dev_tool
+from tests.conftest import REPO_ROOT, Render, dev_tool
 
 RENDERS = selected_renders()
 LEFTOVER_JINJA = re.compile(r"(?<!\$)\{\{|\{%|\{#|\.jinja\b")
@@ -254,3 +255,17 @@ def test_longest_names_still_pass_ruff(render_project: Render) -> None:
     for argv in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
         proc = subprocess.run([str(ruff), *argv], cwd=project, capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_default_copy_renders_as_many_files_as_its_copy_time_was_recorded_with(render_project: Render) -> None:
+    """Copy time follows the number of files (docs/decisions/0004-copy-time.md): a change that adds or removes
+    files of the default copy re-measures it and records the new figures."""
+    project = render_project({})
+    rendered = sum(1 for path in project.rglob("*") if path.is_file())
+    assert rendered == RECORDED_FILES, (
+        f"the default copy renders {rendered} files, not {RECORDED_FILES}: run benchmarks/copier_copy.py and "
+        "record its figures (RECORDED_FILES, RECORDED_RATIO there; docs/benchmarks.md)"
+    )
+    recorded = (REPO_ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    assert f"| {RECORDED_FILES} |" in recorded, "docs/benchmarks.md records another file count"
+    assert f"**{RECORDED_RATIO:.2f}**" in recorded, "docs/benchmarks.md records another ratio"
