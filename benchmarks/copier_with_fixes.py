@@ -37,12 +37,14 @@ def _from_string(
     globals: dict[str, Any] | None = None,
     template_class: type[jinja2.Template] | None = None,
 ) -> jinja2.Template:
-    if not isinstance(source, str):
-        return (template_class or self.template_class).from_code(self, self.compile(source), self.make_globals(globals))
-    key = (id(self), source)
-    if key not in _compiled:
-        _compiled[key] = self.compile(source)
-    return (template_class or self.template_class).from_code(self, _compiled[key], self.make_globals(globals))
+    if isinstance(source, str):
+        key = (id(self), source)
+        if key not in _compiled:
+            _compiled[key] = self.compile(source)
+        code = _compiled[key]
+    else:  # a parsed template: nothing to key it by
+        code = self.compile(source)
+    return (template_class or self.template_class).from_code(self, code, self.make_globals(globals))
 
 
 def _sync_once(self: _main.Worker, dst_relpath: Path, src_mode: int) -> None:

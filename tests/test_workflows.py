@@ -52,11 +52,6 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=env)
 
 
-def _pins() -> dict[str, str]:
-    """The pins defined in includes/actions.jinja, by variable name."""
-    return include_constants("actions")
-
-
 def _workflows(root: Path) -> list[Path]:
     return sorted((root / ".github" / "workflows").glob("*.y*ml"))
 
@@ -152,7 +147,7 @@ def test_zizmor_finds_nothing_at_medium_or_higher(target: str, rendered: dict[st
 
 
 def test_pins_are_full_commit_shas_with_a_version_comment() -> None:
-    pins = _pins()
+    pins = include_constants("actions")
     assert {"CHECKOUT", "SETUP_UV", "UPLOAD_ARTIFACT", "DOWNLOAD_ARTIFACT", "ATTEST_BUILD_PROVENANCE"} <= set(pins)
     assert "PYPI_PUBLISH" in pins
     for name, pin in pins.items():
@@ -163,7 +158,7 @@ def test_pins_are_full_commit_shas_with_a_version_comment() -> None:
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_every_action_is_pinned_from_includes(target: str, rendered: dict[str, Path]) -> None:
-    pins = set(_pins().values())
+    pins = set(include_constants("actions").values())
     for path in _workflows(_root(target, rendered)):
         lines = [m["value"] for m in map(USES_LINE.match, path.read_text(encoding="utf-8").splitlines()) if m]
         parsed = [step["uses"] for _, step in _steps(_load(path)) if "uses" in step]
@@ -298,7 +293,7 @@ def test_release_uses_trusted_publishing_only(name: str, rendered: dict[str, Pat
     release = _load(path)
     assert release["on"] == {"release": {"types": ["published"]}}
     assert release["concurrency"]["cancel-in-progress"] is False
-    pins = _pins()
+    pins = include_constants("actions")
     build, publish = release["jobs"]["build"], release["jobs"]["publish"]
 
     assert build["permissions"] == {"contents": "read", "id-token": "write", "attestations": "write"}
